@@ -1,0 +1,32 @@
+import ONNXExportIR
+
+/// The graph inputs an encoder reads, already flattened to `[rows, sequence]` for multiple choice.
+public struct EncoderInputs {
+    public var inputIDs: Value
+    public var attentionMask: Value
+    public var tokenTypeIDs: Value?
+}
+
+/// An encoder checkpoint decoded and ready to build: the architecture file says how to embed,
+/// encode and put each task's head on top; `EncoderTaskGraph` does inputs, outputs and axes.
+public protocol EncoderModel {
+    /// Whether the exported graph takes `token_type_ids` (optimum's input set for the architecture).
+    var takesTokenTypeIDs: Bool { get }
+    /// Width of `last_hidden_state`.
+    var hiddenSize: Int { get }
+    /// Embeddings and layers: `last_hidden_state` `[rows, sequence, hidden]`.
+    func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value
+    /// `pooler_output` for feature extraction, nil where the model has no pooler.
+    func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value?
+    /// The task head on `last_hidden_state`: `logits` (`[rows, labels]`, `[rows, seq, labels]`,
+    /// `[rows, 1]` for multiple choice) or, for question answering, the `[rows, seq, 2]` span logits.
+    func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value
+}
+
+/// One line of the registry: the `model_type` values an architecture answers to, the tasks it
+/// supports, and how to decode a checkpoint of it.
+public struct ArchitectureEntry {
+    public var modelTypes: [String]
+    public var tasks: [Task]
+    public var make: (ConfigReader, WeightStore) throws -> EncoderModel
+}

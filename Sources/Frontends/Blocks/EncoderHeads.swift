@@ -1,0 +1,43 @@
+import ONNXExportIR
+
+/// Heads several encoder families share, as transformers writes them.
+extension GraphBuilder {
+    /// `hidden[:, 0]`: the first (`[CLS]` / `<s>`) token of every row.
+    public func firstToken(_ hidden: Value) throws -> Value {
+        try select(hidden, axis: 1, index: 0, name: "FirstToken")
+    }
+
+    /// `BertPooler`: first token → dense → tanh.
+    public func tanhPooler(_ hidden: Value, _ w: Weights) throws -> Value {
+        let first = try firstToken(hidden)
+        return try node(.tanh, try scope("dense") { try linear(first, w.scope("dense")) })
+    }
+
+    /// The masked-LM transform shared by BERT, RoBERTa, DistilBERT and ELECTRA:
+    /// dense → activation → LayerNorm → projection on the tied word embeddings (+ bias).
+    public func maskedLMHead(_ hidden: Value, dense: Weights, activation: Activation, norm: Weights, epsilon: Double,
+                             decoder: Weights, tiedEmbedding: Value, bias: Weights?, tied: Bool) throws -> Value {
+        let transformed = try scope(dense.prefix.components(separatedBy: ".").last ?? "dense") {
+            try self.activation(try linear(hidden, dense), activation)
+        }
+        let normed = try scope(norm.prefix.components(separatedBy: ".").last ?? "LayerNorm") {
+            try layerNorm(transformed, norm, epsilon: epsilon)
+        }
+        return try scope(decoder.prefix.components(separatedBy: ".").last ?? "decoder") {
+            var logits: Value
+            if tied || !decoder.has("weight") {
+                logits = try tiedProjection(normed, table: tiedEmbedding)
+            } else {
+                logits = try linear(normed, decoder, bias: false)
+            }
+            // The decoder's own bias is what `nn.Linear` adds; transformers ties it to the head's
+            // `bias` only when the embeddings are tied, so a checkpoint may store either name.
+            if decoder.has("bias") {
+                logits = try add(logits, try decoder.value("bias", rank: 1, in: self))
+            } else if let bias, bias.has("bias") {
+                logits = try add(logits, try bias.value("bias", rank: 1, in: self))
+            }
+            return logits
+        }
+    }
+}

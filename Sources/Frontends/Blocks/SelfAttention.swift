@@ -1,0 +1,61 @@
+import ONNXExportIR
+
+/// Weight paths of one post-LayerNorm encoder layer, relative to the layer: BERT's and
+/// DistilBERT's modules carry the same arithmetic under different names.
+public struct EncoderLayerNames: Sendable {
+    public var query, key, value, attentionOutput, attentionNorm, intermediate, output, outputNorm: String
+
+    /// `BertLayer` (also RoBERTa, XLM-RoBERTa, ELECTRA).
+    public static let bert = EncoderLayerNames(
+        query: "attention.self.query", key: "attention.self.key", value: "attention.self.value",
+        attentionOutput: "attention.output.dense", attentionNorm: "attention.output.LayerNorm",
+        intermediate: "intermediate.dense", output: "output.dense", outputNorm: "output.LayerNorm")
+
+    /// DistilBERT's `TransformerBlock`.
+    public static let distilBert = EncoderLayerNames(
+        query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
+        attentionOutput: "attention.out_lin", attentionNorm: "sa_layer_norm",
+        intermediate: "ffn.lin1", output: "ffn.lin2", outputNorm: "output_layer_norm")
+}
+
+/// The hyper-parameters of an encoder stack.
+public struct EncoderShape: Sendable {
+    public var heads: Int
+    public var activation: Activation
+    public var layerNormEpsilon: Double
+    public init(heads: Int, activation: Activation, layerNormEpsilon: Double) {
+        self.heads = heads; self.activation = activation; self.layerNormEpsilon = layerNormEpsilon
+    }
+}
+
+extension GraphBuilder {
+    /// `attention_mask` `[batch, seq]` (1 = attend) as the additive bias transformers adds to the
+    /// scores: 0 where attended, the float32 minimum where masked, shaped `[batch, 1, 1, seq]`.
+    public func additiveAttentionMask(_ mask: Value) throws -> Value {
+        try scope("attention_mask") {
+            let m = try cast(mask, to: .float32)
+            let inverted = try sub(scalar(1), m)
+            let bias = try mul(inverted, scalar(-Float.greatestFiniteMagnitude))
+            return try unsqueeze(bias, [1, 2])
+        }
+    }
+
+    /// One post-LayerNorm encoder layer (BERT's): self-attention, residual, LayerNorm, feed-forward,
+    /// residual, LayerNorm.
+    public func postNormEncoderLayer(_ x: Value, _ w: Weights, names: EncoderLayerNames, shape: EncoderShape, mask: Value) throws -> Value {
+        let q = try scope(names.query) { try linear(x, w.scope(names.query)) }
+        let k = try scope(names.key) { try linear(x, w.scope(names.key)) }
+        let v = try scope(names.value) { try linear(x, w.scope(names.value)) }
+        let hidden = graph.type(of: q).shape.last?.fixedValue ?? 0
+        guard hidden % shape.heads == 0 else {
+            throw ExportError("\(w.store.origin): hidden size \(hidden) is not divisible by \(shape.heads) attention heads")
+        }
+        let scale = 1 / Float(hidden / shape.heads).squareRoot()
+        let context = try node(.attention(heads: shape.heads, scale: scale), q, k, v, mask)
+        let attended = try scope(names.attentionOutput) { try linear(context, w.scope(names.attentionOutput)) }
+        let h1 = try scope(names.attentionNorm) { try layerNorm(try add(attended, x), w.scope(names.attentionNorm), epsilon: shape.layerNormEpsilon) }
+        let inner = try scope(names.intermediate) { try activation(try linear(h1, w.scope(names.intermediate)), shape.activation) }
+        let out = try scope(names.output) { try linear(inner, w.scope(names.output)) }
+        return try scope(names.outputNorm) { try layerNorm(try add(out, h1), w.scope(names.outputNorm), epsilon: shape.layerNormEpsilon) }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import ONNXExportIR
+
+/// Typed access to a model config (`config.json` and its originals), one line per field with the
+/// default transformers uses, and errors that name the file and the key:
+/// `config.json: 'hidden_size' must be an integer, found "768"`.
+public struct ConfigReader {
+    public let origin: String
+    public let fields: [String: Any]
+
+    public init(origin: String, fields: [String: Any]) { self.origin = origin; self.fields = fields }
+
+    /// Parses `data` as a JSON object.
+    public init(origin: String, data: Data) throws {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw ExportError("\(origin): not valid JSON (\(Self.reason(error)))")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw ExportError("\(origin): expected a JSON object at the top level")
+        }
+        self.init(origin: origin, fields: object)
+    }
+
+    /// Reads and parses a config file.
+    public init(file path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ExportError("\(path): no such file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ExportError("\(path): cannot be read") }
+        try self.init(origin: path, data: data)
+    }
+
+    public func has(_ key: String) -> Bool { fields[key] != nil && !(fields[key] is NSNull) }
+
+    public func int(_ key: String, default value: Int? = nil) throws -> Int {
+        guard let raw = present(key) else { return try fallback(key, value) }
+        if let n = raw as? NSNumber, !isBool(n), let i = Int(exactly: n.doubleValue) { return i }
+        throw mismatch(key, "an integer", raw)
+    }
+
+    public func double(_ key: String, default value: Double? = nil) throws -> Double {
+        guard let raw = present(key) else { return try fallback(key, value) }
+        if let n = raw as? NSNumber, !isBool(n) { return n.doubleValue }
+        throw mismatch(key, "a number", raw)
+    }
+
+    public func string(_ key: String, default value: String? = nil) throws -> String {
+        guard let raw = present(key) else { return try fallback(key, value) }
+        if let s = raw as? String { return s }
+        throw mismatch(key, "a string", raw)
+    }
+
+    public func bool(_ key: String, default value: Bool? = nil) throws -> Bool {
+        guard let raw = present(key) else { return try fallback(key, value) }
+        if let n = raw as? NSNumber, isBool(n) { return n.boolValue }
+        throw mismatch(key, "true or false", raw)
+    }
+
+    /// An optional integer: nil when absent or null.
+    public func optionalInt(_ key: String) throws -> Int? { has(key) ? try int(key) : nil }
+    public func optionalString(_ key: String) throws -> String? { has(key) ? try string(key) : nil }
+
+    /// A positive integer (sizes, counts): zero or negative values are refused.
+    public func positiveInt(_ key: String, default value: Int? = nil) throws -> Int {
+        let n = try int(key, default: value)
+        guard n > 0 else { throw ExportError("\(origin): '\(key)' must be positive, found \(n)") }
+        return n
+    }
+
+    private func present(_ key: String) -> Any? {
+        guard let v = fields[key], !(v is NSNull) else { return nil }
+        return v
+    }
+
+    private func fallback<T>(_ key: String, _ value: T?) throws -> T {
+        guard let value else { throw ExportError("\(origin): required key '\(key)' is missing") }
+        return value
+    }
+
+    private func mismatch(_ key: String, _ expected: String, _ found: Any) -> ExportError {
+        ExportError("\(origin): '\(key)' must be \(expected), found \(String(describing: found).prefix(60))")
+    }
+
+    /// JSONSerialization gives booleans as NSNumbers of ObjC type `c`; JSON numbers never are.
+    private func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
+    private static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+}

@@ -1,0 +1,37 @@
+import ONNXExportIR
+
+/// What the exported model computes, named as the optimum exporter names its tasks, so its
+/// `ORTModelFor...` classes load the output unchanged. Seed pipeline names are accepted as aliases.
+public enum Task: String, CaseIterable, Sendable {
+    case featureExtraction = "feature-extraction"
+    case fillMask = "fill-mask"
+    case textClassification = "text-classification"
+    case tokenClassification = "token-classification"
+    case questionAnswering = "question-answering"
+    case multipleChoice = "multiple-choice"
+
+    /// transformers pipeline names and other common spellings.
+    static let aliases: [String: Task] = [
+        "default": .featureExtraction,
+        "feature_extraction": .featureExtraction,
+        "masked-lm": .fillMask,
+        "sentiment-analysis": .textClassification,
+        "sequence-classification": .textClassification,
+        "ner": .tokenClassification,
+        "token_classification": .tokenClassification,
+        "question_answering": .questionAnswering,
+        "multiple_choice": .multipleChoice,
+    ]
+
+    /// Parses a task name or alias; an unknown one is an error listing the accepted names.
+    public init(name: String) throws {
+        let key = name.lowercased()
+        if let t = Task(rawValue: key) ?? Task.aliases[key] {
+            self = t
+            return
+        }
+        let known = Task.allCases.map(\.rawValue).joined(separator: ", ")
+        let aliases = Task.aliases.keys.sorted().joined(separator: ", ")
+        throw ExportError("unknown task '\(name)': choose one of \(known) (aliases: \(aliases))")
+    }
+}

@@ -1,0 +1,108 @@
+/// Operations at the level a model author thinks in. The IR knows nothing of opsets: the backend's
+/// lowering table maps each op to ONNX nodes for the target opset (native where the opset has the
+/// op, a decomposition below).
+///
+/// Inputs are positional; the comment on each case says what they are.
+public enum Op: Hashable, Sendable {
+    // Elementwise, numpy broadcasting. (a, b)
+    case add, sub, mul, div, pow
+    case equal, less, greater, and, or
+    /// (condition, x, y)
+    case `where`
+    // Elementwise unary. (x)
+    case neg, not, sqrt, reciprocal, exp, log, tanh, erf, sigmoid, relu, softplus
+    case cast(DataType)
+    /// GELU with the exact erf form or the tanh approximation. (x)
+    case gelu(GeluApproximation)
+
+    /// (a, b): batched matrix product.
+    case matMul
+    /// Normalisation over the last axis. (x, scale, bias?)
+    case layerNorm(epsilon: Float)
+    /// (x)
+    case softmax(axis: Int)
+    /// Multi-head scaled dot-product attention on projected activations.
+    /// (query [B, Sq, heads·d], key [B, Skv, heads·d], value [B, Skv, heads·dv], additive mask broadcastable to [B, heads, Sq, Skv]?)
+    /// → [B, Sq, heads·dv]
+    case attention(heads: Int, scale: Float)
+
+    // Shapes and indexing.
+    /// (x): ONNX Reshape semantics: 0 copies the input dim, -1 is inferred.
+    case reshape([Int])
+    /// (x, shape): Reshape to a shape computed in the graph (int64 [rank]); 0 copies, -1 is inferred.
+    case reshapeDynamic
+    /// (x): to 2-D, `[prod(dims before axis), prod(dims from axis)]`.
+    case flatten(axis: Int)
+    /// (x)
+    case transpose([Int])
+    /// (x)
+    case unsqueeze([Int])
+    /// (x)
+    case squeeze([Int])
+    /// (data, indices)
+    case gather(axis: Int)
+    /// (inputs...)
+    case concat(axis: Int)
+    /// (data, starts, ends, axes): int64 1-D starts/ends/axes, ONNX Slice semantics.
+    case slice
+    /// (x) → int64 [rank]
+    case shape
+    /// (x): inclusive running sum along `axis`.
+    case cumSum(axis: Int)
+    /// (x)
+    case reduceMean(axes: [Int], keepDims: Bool)
+    /// (x, shape): broadcast to shape.
+    case expand
+
+    /// A short name for node names and error messages (`MatMul`, `LayerNorm`, ...).
+    public var kind: String {
+        switch self {
+        case .add: return "Add"
+        case .sub: return "Sub"
+        case .mul: return "Mul"
+        case .div: return "Div"
+        case .pow: return "Pow"
+        case .equal: return "Equal"
+        case .less: return "Less"
+        case .greater: return "Greater"
+        case .and: return "And"
+        case .or: return "Or"
+        case .where: return "Where"
+        case .neg: return "Neg"
+        case .not: return "Not"
+        case .sqrt: return "Sqrt"
+        case .reciprocal: return "Reciprocal"
+        case .exp: return "Exp"
+        case .log: return "Log"
+        case .tanh: return "Tanh"
+        case .erf: return "Erf"
+        case .sigmoid: return "Sigmoid"
+        case .relu: return "Relu"
+        case .softplus: return "Softplus"
+        case .cast: return "Cast"
+        case .gelu: return "Gelu"
+        case .matMul: return "MatMul"
+        case .layerNorm: return "LayerNorm"
+        case .softmax: return "Softmax"
+        case .attention: return "Attention"
+        case .reshape: return "Reshape"
+        case .reshapeDynamic: return "Reshape"
+        case .flatten: return "Flatten"
+        case .transpose: return "Transpose"
+        case .unsqueeze: return "Unsqueeze"
+        case .squeeze: return "Squeeze"
+        case .gather: return "Gather"
+        case .concat: return "Concat"
+        case .slice: return "Slice"
+        case .shape: return "Shape"
+        case .cumSum: return "CumSum"
+        case .reduceMean: return "ReduceMean"
+        case .expand: return "Expand"
+        }
+    }
+}
+
+public enum GeluApproximation: String, Hashable, Sendable {
+    case none
+    case tanh
+}

@@ -1,0 +1,54 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file opened for positioned reads (`pread`), closed when released. Every short read is an
+/// error naming the file: checkpoint readers validate ranges first, so a short read means the file
+/// changed or lied about its size.
+public final class ReadOnlyFile {
+    public let path: String
+    public let descriptor: Int32
+    public let size: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ExportError("\(path): cannot open (\(String(cString: strerror(errno))))") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            close(fd)
+            throw ExportError("\(path): cannot stat (\(String(cString: strerror(errno))))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw ExportError("\(path): is a folder, expected a file")
+        }
+        descriptor = fd
+        size = Int(st.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Fills `buffer` from `offset`; fails if the file ends first.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ExportError("\(path): read failed at offset \(offset + done) (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 {
+                throw ExportError("\(path): file ends at byte \(offset + done), expected \(buffer.count - done) more bytes at offset \(offset)")
+            }
+            done += n
+        }
+    }
+
+    public func readBytes(at offset: Int, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }
+        return bytes
+    }
+}

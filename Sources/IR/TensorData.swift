@@ -1,0 +1,146 @@
+import Foundation
+import CSystemShims
+
+/// A byte range of a file on disk: where a lazily read weight lives.
+public struct FileRegion: Hashable, Sendable {
+    public var path: String
+    public var offset: Int
+    public var length: Int
+    public init(path: String, offset: Int, length: Int) { self.path = path; self.offset = offset; self.length = length }
+}
+
+/// A reshaping of weight bytes applied while they stream to the output, so nothing whole is held.
+public enum TensorTransform: Hashable, Sendable {
+    /// `[rows, cols]` → `[cols, rows]` (PyTorch `Linear` stores `[out, in]`; `MatMul` wants `[in, out]`).
+    case transpose2D
+    /// Rows `[start, start + count)` of the first axis (one part of a fused matrix).
+    case sliceRows(start: Int, count: Int)
+}
+
+/// Receives tensor bytes in order. The backend's file writer implements `copy(from:)` with
+/// `copy_file_range`, so untransformed weights never pass through user memory.
+public protocol TensorByteSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    func copy(from region: FileRegion) throws
+}
+
+extension TensorByteSink {
+    /// Fallback for sinks without a kernel fast path: read the region in chunks and `write` them.
+    public func copyByReading(_ region: FileRegion) throws {
+        let file = try ReadOnlyFile(path: region.path)
+        let chunk = 8 << 20
+        var buffer = [UInt8](repeating: 0, count: min(chunk, max(region.length, 1)))
+        var done = 0
+        while done < region.length {
+            let n = min(chunk, region.length - done)
+            try buffer.withUnsafeMutableBytes { raw in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<n]), at: region.offset + done)
+                try write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+            }
+            done += n
+        }
+    }
+}
+
+/// The bytes of a constant tensor: in memory (small constants the graph builder makes), or a
+/// reference into a checkpoint file plus transforms applied while streaming.
+///
+/// Shape and dtype never touch the disk; `stream(into:)` is the only place weight bytes are read.
+public struct TensorData: Hashable, Sendable {
+    public indirect enum Storage: Hashable, Sendable {
+        case inline([UInt8])
+        case file(FileRegion)
+        case transformed(TensorData, TensorTransform)
+    }
+
+    public var dtype: DataType
+    public var shape: [Int]
+    public var storage: Storage
+
+    public init(dtype: DataType, shape: [Int], storage: Storage) {
+        self.dtype = dtype; self.shape = shape; self.storage = storage
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    public var byteCount: Int { elementCount * dtype.byteSize }
+
+    /// A file-backed tensor; checks that the byte range holds exactly `shape × dtype`.
+    public static func file(_ region: FileRegion, dtype: DataType, shape: [Int]) throws -> TensorData {
+        let t = TensorData(dtype: dtype, shape: shape, storage: .file(region))
+        guard t.byteCount == region.length else {
+            throw ExportError("\(region.path): tensor of \(dtype)\(shape) needs \(t.byteCount) bytes but its range holds \(region.length)")
+        }
+        return t
+    }
+
+    public static func scalars<T: FixedWidthInteger>(_ values: [T], dtype: DataType, shape: [Int]) -> TensorData {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * MemoryLayout<T>.size)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        return TensorData(dtype: dtype, shape: shape, storage: .inline(bytes))
+    }
+
+    public static func int64(_ values: [Int64], shape: [Int]? = nil) -> TensorData {
+        scalars(values, dtype: .int64, shape: shape ?? [values.count])
+    }
+
+    public static func float32(_ values: [Float], shape: [Int]? = nil) -> TensorData {
+        scalars(values.map(\.bitPattern), dtype: .float32, shape: shape ?? [values.count])
+    }
+
+    public static func bool(_ values: [Bool], shape: [Int]? = nil) -> TensorData {
+        TensorData(dtype: .bool, shape: shape ?? [values.count], storage: .inline(values.map { $0 ? 1 : 0 }))
+    }
+
+    /// The transposed view of a 2-D tensor.
+    public func transposed() throws -> TensorData {
+        guard shape.count == 2 else { throw ExportError("transpose needs a 2-D tensor, got shape \(shape)") }
+        return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(self, .transpose2D))
+    }
+
+    /// Rows `[start, start+count)` of the first axis.
+    public func rows(_ start: Int, _ count: Int) throws -> TensorData {
+        guard let first = shape.first, start >= 0, count >= 0, start + count <= first else {
+            throw ExportError("row slice [\(start), \(start + count)) is outside a tensor of shape \(shape)")
+        }
+        return TensorData(dtype: dtype, shape: [count] + shape.dropFirst(), storage: .transformed(self, .sliceRows(start: start, count: count)))
+    }
+
+    /// Inline bytes, if this tensor lives in memory (used by constant folding on small tensors).
+    public var inlineBytes: [UInt8]? { if case .inline(let b) = storage { return b } else { return nil } }
+
+    /// Streams the bytes, in order, into `sink`.
+    public func stream(into sink: TensorByteSink) throws {
+        switch storage {
+        case .inline(let bytes):
+            try bytes.withUnsafeBytes { try sink.write($0) }
+        case .file(let region):
+            try sink.copy(from: region)
+        case .transformed(let base, .sliceRows(let start, _)):
+            let rowBytes = base.shape.dropFirst().reduce(1, *) * base.dtype.byteSize
+            if case .file(let region) = base.storage {
+                try sink.copy(from: FileRegion(path: region.path, offset: region.offset + start * rowBytes, length: byteCount))
+            } else {
+                let all = try base.materialize()
+                try all.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[start * rowBytes ..< start * rowBytes + byteCount])) }
+            }
+        case .transformed(let base, .transpose2D):
+            try TransposeStreamer(source: base).stream(into: sink)
+        }
+    }
+
+    /// All bytes in memory. Only for small tensors (constant folding, tests).
+    public func materialize() throws -> [UInt8] {
+        let collector = ByteCollector()
+        try stream(into: collector)
+        return collector.bytes
+    }
+}
+
+/// A sink that keeps everything in memory.
+public final class ByteCollector: TensorByteSink {
+    public private(set) var bytes: [UInt8] = []
+    public init() {}
+    public func write(_ b: UnsafeRawBufferPointer) throws { bytes.append(contentsOf: b) }
+    public func copy(from region: FileRegion) throws { try copyByReading(region) }
+}

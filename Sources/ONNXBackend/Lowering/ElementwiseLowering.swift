@@ -1,0 +1,50 @@
+import ONNXExportIR
+
+/// Elementwise ops, MatMul, and GELU (native from opset 20, the erf or tanh formula below).
+enum ElementwiseLowering {
+    static let rules: [String: [LoweringRule]] = {
+        var r: [String: [LoweringRule]] = [:]
+        for op in ["Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "And", "Or", "Where", "Neg", "Not",
+                   "Sqrt", "Reciprocal", "Exp", "Log", "Tanh", "Erf", "Sigmoid", "Relu", "Softplus", "MatMul"] {
+            r[op] = [direct(op)]
+        }
+        r["Cast"] = [direct("Cast") { node in
+            guard case .cast(let to) = node.op else { return [] }
+            return [.init("to", .int(Int64(to.rawValue)))]
+        }]
+        r["Gelu"] = [
+            LoweringRule(since: 20) { node, c in
+                guard case .gelu(let approximation) = node.op else { return }
+                c.emit("Gelu", c.inputNames(node), c.outputNames(node), name: node.name,
+                       attributes: approximation == .tanh ? [.init("approximate", .string("tanh"))] : [])
+            },
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard case .gelu(let approximation) = node.op else { return }
+                decomposeGelu(node, approximation, c)
+            },
+        ]
+        return r
+    }()
+
+    /// erf form: `x · ½ · (1 + erf(x / √2))`, as torch computes it;
+    /// tanh form: `½x · (1 + tanh(√(2/π) · (x + 0.044715 x³)))`.
+    static func decomposeGelu(_ node: Node, _ approximation: GeluApproximation, _ c: LoweringContext) {
+        let x = c.name(node.inputs[0]), n = node.name
+        let inner: String
+        switch approximation {
+        case .none:
+            let scaled = c.emit1("Mul", [x, c.scalar(Float(0.5).squareRoot())], name: n + "/Mul")
+            inner = c.emit1("Erf", [scaled], name: n + "/Erf")
+        case .tanh:
+            let square = c.emit1("Mul", [x, x], name: n + "/Square")
+            let cube = c.emit1("Mul", [square, x], name: n + "/Cube")
+            let term = c.emit1("Mul", [cube, c.scalar(0.044715)], name: n + "/MulCoefficient")
+            let sum = c.emit1("Add", [x, term], name: n + "/AddCube")
+            let scaled = c.emit1("Mul", [sum, c.scalar((2 / Float.pi).squareRoot())], name: n + "/MulSqrt2OverPi")
+            inner = c.emit1("Tanh", [scaled], name: n + "/Tanh")
+        }
+        let onePlus = c.emit1("Add", [inner, c.scalar(1)], name: n + "/AddOne")
+        let half = c.emit1("Mul", [x, c.scalar(0.5)], name: n + "/MulHalf")
+        c.emit("Mul", [half, onePlus], [c.output(node)], name: n + "/Mul_1")
+    }
+}

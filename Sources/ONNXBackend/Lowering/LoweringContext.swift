@@ -1,0 +1,70 @@
+import ONNXExportIR
+
+/// The state of lowering one graph: ONNX nodes emitted so far, initializers, unique names, and
+/// the constants lowering rules create (axes, shapes, scalars), each written once per graph.
+final class LoweringContext {
+    let graph: Graph
+    let opset: Int
+    private(set) var nodes: [ONNXNodeSpec] = []
+    private(set) var initializers: [ONNXInitializerSpec] = []
+    private var initializerNames: [Int: String] = [:]
+    private var sharedConstants: [TensorData: String] = [:]
+    private var usedNames: Set<String> = []
+
+    init(graph: Graph, opset: Int) {
+        self.graph = graph
+        self.opset = opset
+        for info in graph.values { usedNames.insert(info.name) }
+    }
+
+    /// The ONNX name of an IR value; constants become initializers on first use.
+    func name(_ v: Value) -> String {
+        guard let data = graph[v].constantData else { return graph[v].name }
+        if let n = initializerNames[v.id] { return n }
+        let n = unique(graph[v].name)
+        initializers.append(ONNXInitializerSpec(name: n, data: data))
+        initializerNames[v.id] = n
+        return n
+    }
+
+    func name(_ v: Value?) -> String { v.map { name($0) } ?? "" }
+
+    /// A constant created by a lowering rule, shared with every other rule asking for the same bytes.
+    func constant(_ data: TensorData) -> String {
+        if let n = sharedConstants[data] { return n }
+        let n = unique("/Constant_\(sharedConstants.count)")
+        initializers.append(ONNXInitializerSpec(name: n, data: data))
+        sharedConstants[data] = n
+        return n
+    }
+
+    func int64s(_ values: [Int]) -> String { constant(.int64(values.map(Int64.init))) }
+    func scalar(_ x: Float, dtype: DataType = .float32) -> String { constant(.float32([x], shape: [])) }
+
+    /// A fresh name for an intermediate value made inside a decomposition.
+    func temp(_ base: String) -> String { unique(base + "_output_0") }
+
+    /// Emits one ONNX node. `name` is the IR node's scoped name plus, in decompositions, a suffix.
+    @discardableResult
+    func emit(_ opType: String, _ inputs: [String], _ outputs: [String], name: String,
+              domain: String = "", attributes: [ONNXAttributeSpec] = []) -> [String] {
+        nodes.append(ONNXNodeSpec(name: unique(name), opType: opType, domain: domain, inputs: inputs,
+                                  outputs: outputs, attributes: attributes))
+        return outputs
+    }
+
+    /// Emits a single-output node with a generated output name; returns that name.
+    func emit1(_ opType: String, _ inputs: [String], name: String, attributes: [ONNXAttributeSpec] = []) -> String {
+        let out = temp(name)
+        emit(opType, inputs, [out], name: name, attributes: attributes)
+        return out
+    }
+
+    private func unique(_ base: String) -> String {
+        var candidate = base
+        var k = 1
+        while usedNames.contains(candidate) { candidate = "\(base)_\(k)"; k += 1 }
+        usedNames.insert(candidate)
+        return candidate
+    }
+}

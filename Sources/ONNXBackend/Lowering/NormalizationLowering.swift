@@ -1,0 +1,59 @@
+import ONNXExportIR
+
+/// LayerNorm (native from opset 17, mean/variance formula below), Softmax and ReduceMean.
+enum NormalizationLowering {
+    static let rules: [String: [LoweringRule]] = [
+        "LayerNorm": [
+            LoweringRule(since: 17) { node, c in
+                guard case .layerNorm(let epsilon) = node.op else { return }
+                c.emit("LayerNormalization", c.inputNames(node), c.outputNames(node), name: node.name,
+                       attributes: [.init("axis", .int(-1)), .init("epsilon", .float(epsilon))])
+            },
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard case .layerNorm(let epsilon) = node.op else { return }
+                decomposeLayerNorm(node, epsilon, c)
+            },
+        ],
+        "Softmax": [
+            LoweringRule(since: 13) { node, c in
+                guard case .softmax(let axis) = node.op else { return }
+                c.emit("Softmax", c.inputNames(node), c.outputNames(node), name: node.name, attributes: [.init("axis", .int(Int64(axis)))])
+            },
+            // Before 13, Softmax flattens the input to 2-D at `axis`: the same as a per-row
+            // softmax only when `axis` is the last one.
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard case .softmax(let axis) = node.op else { return }
+                let rank = c.rank(node.inputs[0])
+                guard axis == -1 || axis == rank - 1 else {
+                    throw ExportError("node \(node.name): Softmax over axis \(axis) of a rank-\(rank) tensor needs opset 13 or newer")
+                }
+                c.emit("Softmax", c.inputNames(node), c.outputNames(node), name: node.name, attributes: [.init("axis", .int(-1))])
+            },
+        ],
+        "ReduceMean": [
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard case .reduceMean(let axes, let keep) = node.op else { return }
+                _ = c.reduceMean(c.name(node.inputs[0]), axes: axes, keepDims: keep, output: c.output(node), name: node.name)
+            },
+        ],
+    ]
+
+    /// `(x − mean) / √(var + ε) · scale + bias` over the last axis, variance biased as torch's.
+    static func decomposeLayerNorm(_ node: Node, _ epsilon: Float, _ c: LoweringContext) {
+        let x = c.name(node.inputs[0]), n = node.name
+        let mean = c.reduceMean(x, axes: [-1], keepDims: true, name: n + "/ReduceMean")
+        let centered = c.emit1("Sub", [x, mean], name: n + "/Sub")
+        let squared = c.emit1("Mul", [centered, centered], name: n + "/Square")
+        let variance = c.reduceMean(squared, axes: [-1], keepDims: true, name: n + "/ReduceMean_1")
+        let shifted = c.emit1("Add", [variance, c.scalar(epsilon)], name: n + "/AddEpsilon")
+        let std = c.emit1("Sqrt", [shifted], name: n + "/Sqrt")
+        let normalized = c.emit1("Div", [centered, std], name: n + "/Div")
+        let hasBias = node.inputs.count > 2 && node.inputs[2] != nil
+        if hasBias {
+            let scaled = c.emit1("Mul", [normalized, c.name(node.inputs[1])], name: n + "/MulScale")
+            c.emit("Add", [scaled, c.name(node.inputs[2])], [c.output(node)], name: n + "/AddBias")
+        } else {
+            c.emit("Mul", [normalized, c.name(node.inputs[1])], [c.output(node)], name: n + "/MulScale")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import CSystemShims
+import Foundation
+import ONNXExportIR
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file being written: small pieces are buffered, weight bytes from checkpoint files move with
+/// `copy_file_range` (kernel to kernel, no user memory), with a chunked read/write fallback when
+/// the kernel refuses (another filesystem, an old kernel).
+final class OutputFile: TensorByteSink {
+    let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 20
+    private(set) var position = 0
+    private var sources: [String: ReadOnlyFile] = [:]
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ExportError("\(path): cannot create (\(String(cString: strerror(errno))))") }
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    deinit { close(fd) }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > bufferLimit { try flush() }
+        if bytes.count >= bufferLimit {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+        position += bytes.count
+    }
+
+    func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    func writeZeros(_ count: Int) throws { try write([UInt8](repeating: 0, count: count)) }
+
+    func copy(from region: FileRegion) throws {
+        try flush()
+        let source = try sourceFile(region.path)
+        guard region.offset >= 0, region.offset + region.length <= source.size else {
+            throw ExportError("\(region.path): bytes [\(region.offset), \(region.offset + region.length)) lie past the end of the file (\(source.size) bytes)")
+        }
+        var inOffset = Int64(region.offset)
+        var remaining = region.length
+        while remaining > 0 {
+            let n = oe_copy_file_range(source.descriptor, &inOffset, fd, nil, min(remaining, 1 << 30))
+            if n < 0 {
+                if errno == EINTR { continue }
+                if [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) {
+                    position += region.length - remaining      // what the kernel already moved
+                    try copyByReading(FileRegion(path: region.path, offset: Int(inOffset), length: remaining))
+                    return
+                }
+                throw ExportError("\(path): copying from \(region.path) failed (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { throw ExportError("\(region.path): file ended while copying \(region.length) bytes at offset \(region.offset)") }
+            remaining -= n
+        }
+        position += region.length
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, 0x7fff_f000))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ExportError("\(path): write failed (\(String(cString: strerror(errno))))")
+            }
+            done += n
+        }
+    }
+
+    private func sourceFile(_ path: String) throws -> ReadOnlyFile {
+        if let f = sources[path] { return f }
+        let f = try ReadOnlyFile(path: path)
+        sources[path] = f
+        return f
+    }
+}

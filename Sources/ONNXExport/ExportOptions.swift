@@ -1,0 +1,46 @@
+import ONNXExportBackend
+import ONNXExportIR
+
+/// What to export and how: the options of `onnx-export` as a value deployment tooling can fill in.
+public struct ExportOptions: Sendable {
+    /// The checkpoint folder (config + weights).
+    public var modelFolder: String
+    /// A task name or alias (`text-classification`, `sentiment-analysis`, ...).
+    public var task: String
+    /// The folder `model.onnx` is written to.
+    public var outputFolder: String
+    /// Target ONNX opset, `Opsets.oldest...Opsets.newest`.
+    public var opset: Int = Opsets.default
+    /// When weights go to `model.onnx_data` instead of inside `model.onnx`.
+    public var externalData: ExternalDataMode = .auto
+    /// Write into an output folder that already holds files.
+    public var force = false
+    /// A config file to use instead of the folder's `config.json`.
+    public var configFile: String? = nil
+
+    public init(modelFolder: String, task: String, outputFolder: String) {
+        self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder
+    }
+}
+
+/// What an export wrote, for the CLI's summary and for callers.
+public struct ExportReport: Sendable {
+    public struct Port: Sendable {
+        public var name: String
+        public var type: TensorType
+    }
+    public var modelType: String
+    public var task: String
+    public var opset: Int
+    public var irVersion: Int64
+    public var inputs: [Port]
+    public var outputs: [Port]
+    public var modelPath: String
+    public var dataPath: String?
+    public var modelBytes: Int
+    public var dataBytes: Int
+    public var nodeCount: Int
+    public var initializerCount: Int
+    public var copiedFiles: [String]
+    public var seconds: Double
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import ONNXExport
+import ONNXExportBackend
+import ONNXExportFrontends
+import ONNXExportIR
+
+/// `onnx-export`: the command-line shell around `Exporter.export`. It parses options, calls the
+/// library, prints what was written, and turns errors into a message and exit code 1.
+struct OnnxExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onnx-export",
+        abstract: "Export a transformers checkpoint (config + weights) to an ONNX model, without PyTorch.",
+        discussion: """
+        Reads the checkpoint folder's config.json and weights (model.safetensors, or shards listed in \
+        model.safetensors.index.json) and writes OUTPUT_DIR/model.onnx, plus model.onnx_data when the \
+        weights go to external data. config.json and tokenizer files are copied beside the model.
+
+        Inputs and outputs use the optimum exporter's names and dynamic axes (batch_size, \
+        sequence_length, num_choices), so the model runs at any batch size and sequence length.
+
+        Architectures (model_type): \(ArchitectureRegistry.supportedModelTypes.joined(separator: ", ")).
+        Tasks: \(Task.allCases.map(\.rawValue).joined(separator: ", ")); aliases: sentiment-analysis, ner, ...
+
+        Example:
+          onnx-export --model ./bert-tiny --task text-classification --opset 17 ./bert-tiny-onnx
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("Checkpoint folder holding config.json and the weights.", valueName: "DIR"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("What the model computes: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice (or an alias such as sentiment-analysis, ner).", valueName: "TASK"))
+    var task: String = "feature-extraction"
+
+    @Option(name: .long, help: ArgumentHelp("Target ONNX opset, \(Opsets.oldest) to \(Opsets.newest). The default \(Opsets.default) is the first with a native LayerNormalization, accepted by onnxruntime 1.12 and newer.", valueName: "N"))
+    var opset: Int = Opsets.default
+
+    @Option(name: .customLong("external-data"), help: ArgumentHelp("auto: weights go to model.onnx_data when the model would pass 2 GiB; always: every weight of 1 KiB or more goes there (offsets aligned to 4096); never: one file, refused past 2 GiB.", valueName: "auto|always|never"))
+    var externalData: String = "auto"
+
+    @Option(name: .long, help: ArgumentHelp("A config file to use instead of the folder's config.json.", valueName: "FILE"))
+    var config: String?
+
+    @Flag(name: .long, help: "Write into an output folder that already holds files, replacing what the export writes.")
+    var force = false
+
+    @Flag(name: .customLong("print-newest-opset"), help: ArgumentHelp("Print the newest supported opset and exit.", visibility: .hidden))
+    var printNewestOpset = false
+
+    @Argument(help: ArgumentHelp("Folder to write model.onnx (and model.onnx_data) into.", valueName: "OUTPUT_DIR"))
+    var output: String?
+
+    func run() throws {
+        if printNewestOpset {
+            print(Opsets.newest)
+            return
+        }
+        guard let model else { throw ValidationError("--model DIR is required") }
+        guard let output else { throw ValidationError("OUTPUT_DIR is required") }
+        guard let mode = ExternalDataMode(rawValue: externalData) else {
+            throw ValidationError("--external-data must be auto, always or never, not '\(externalData)'")
+        }
+        var options = ExportOptions(modelFolder: model, task: task, outputFolder: output)
+        options.opset = opset
+        options.externalData = mode
+        options.force = force
+        options.configFile = config
+        do {
+            let report = try Exporter.export(options)
+            print(ExportSummary(report).text)
+        } catch let error as ExportError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+OnnxExport.main()

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Writes small checkpoints for tests: a config.json and a model.safetensors of deterministic
+/// float32 values, with transformers' names.
+struct TinyCheckpoint {
+    let folder: String
+
+    init(config: [String: Any], tensors: [(String, [Int])], skipping: Set<String> = []) throws {
+        folder = NSTemporaryDirectory() + "tiny-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+        try json.write(to: URL(fileURLWithPath: folder + "/config.json"))
+        try Self.writeSafetensors(folder + "/model.safetensors", tensors.filter { !skipping.contains($0.0) })
+    }
+
+    static func writeSafetensors(_ path: String, _ tensors: [(String, [Int])]) throws {
+        var header: [String] = []
+        var data = Data()
+        var seed: UInt32 = 1
+        for (name, shape) in tensors {
+            let count = shape.reduce(1, *)
+            let begin = data.count
+            for _ in 0..<count {
+                seed = seed &* 1_664_525 &+ 1_013_904_223
+                let value = (Float(seed >> 8) / Float(1 << 24) - 0.5) * 0.4
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+            }
+            header.append("\"\(name)\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[\(begin),\(data.count)]}")
+        }
+        var headerBytes = Data(("{" + header.joined(separator: ",") + "}").utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
+        var file = Data()
+        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
+        file.append(headerBytes)
+        file.append(data)
+        try file.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// A 2-layer BERT for sequence classification (hidden 12, 3 heads, 5 labels).
+    static func bert(skipping: Set<String> = [], config overrides: [String: Any] = [:]) throws -> TinyCheckpoint {
+        let h = 12, inter = 20, vocab = 30
+        var config: [String: Any] = ["model_type": "bert", "vocab_size": vocab, "hidden_size": h, "num_hidden_layers": 2,
+                                     "num_attention_heads": 3, "intermediate_size": inter, "max_position_embeddings": 16]
+        for (k, v) in overrides { config[k] = v }
+        var tensors: [(String, [Int])] = [
+            ("bert.embeddings.word_embeddings.weight", [vocab, h]), ("bert.embeddings.position_embeddings.weight", [16, h]),
+            ("bert.embeddings.token_type_embeddings.weight", [2, h]),
+            ("bert.embeddings.LayerNorm.weight", [h]), ("bert.embeddings.LayerNorm.bias", [h]),
+        ]
+        for i in 0..<2 {
+            let p = "bert.encoder.layer.\(i)."
+            for m in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"] {
+                tensors += [(p + m + ".weight", [h, h]), (p + m + ".bias", [h])]
+            }
+            for m in ["attention.output.LayerNorm", "output.LayerNorm"] { tensors += [(p + m + ".weight", [h]), (p + m + ".bias", [h])] }
+            tensors += [(p + "intermediate.dense.weight", [inter, h]), (p + "intermediate.dense.bias", [inter]),
+                        (p + "output.dense.weight", [h, inter]), (p + "output.dense.bias", [h])]
+        }
+        tensors += [("bert.pooler.dense.weight", [h, h]), ("bert.pooler.dense.bias", [h]),
+                    ("classifier.weight", [5, h]), ("classifier.bias", [5])]
+        return try TinyCheckpoint(config: config, tensors: tensors, skipping: skipping)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import ONNXExportIR
+
+@Suite struct TensorDataTests {
+    func tempFile(_ bytes: [UInt8]) throws -> String {
+        let path = NSTemporaryDirectory() + "tensordata-\(UUID().uuidString).bin"
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    func floats(_ bytes: [UInt8]) -> [Float] {
+        stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
+    }
+
+    @Test func transposeStreamsInOutputOrder() throws {
+        let rows = 5, cols = 7
+        let values = (0..<(rows * cols)).map { Float($0) }
+        let raw = TensorData.float32(values, shape: [rows, cols]).inlineBytes ?? []
+        let path = try tempFile([0, 0, 0, 0] + raw)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let t = try TensorData.file(FileRegion(path: path, offset: 4, length: raw.count), dtype: .float32, shape: [rows, cols])
+        let expected = (0..<cols).flatMap { c in (0..<rows).map { r in Float(r * cols + c) } }
+        #expect(floats(try t.transposed().materialize()) == expected)
+
+        // The banded path that large matrices take, forced with tiny limits.
+        var streamer = TransposeStreamer(source: t)
+        streamer.wholeLimit = 0
+        streamer.bandLimit = rows * 4 * 2
+        let sink = ByteCollector()
+        try streamer.stream(into: sink)
+        #expect(floats(sink.bytes) == expected)
+    }
+
+    @Test func rowSlicesReadOnlyTheirRows() throws {
+        let values = (0..<12).map { Float($0) }
+        let raw = TensorData.float32(values).inlineBytes ?? []
+        let path = try tempFile(raw)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let t = try TensorData.file(FileRegion(path: path, offset: 0, length: raw.count), dtype: .float32, shape: [4, 3])
+        #expect(floats(try t.rows(1, 2).materialize()) == [3, 4, 5, 6, 7, 8])
+        #expect(throws: ExportError.self) { try t.rows(3, 2) }
+    }
+
+    @Test func fileRangeMustMatchTheTensorSize() {
+        #expect(throws: ExportError.self) {
+            try TensorData.file(FileRegion(path: "/x", offset: 0, length: 10), dtype: .float32, shape: [3])
+        }
+    }
+
+    @Test func shortFilesAreReportedWithThePath() throws {
+        let path = try tempFile([1, 2, 3])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let t = try TensorData.file(FileRegion(path: path, offset: 0, length: 8), dtype: .float32, shape: [2])
+        let error = #expect(throws: ExportError.self) { try t.materialize() }
+        #expect(error?.message.contains(path) == true)
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Export time and peak memory against `cp` of the same weights, timed alternately in the same
+run (this machine is shared and noisy, so only same-moment ratios mean anything).
+
+    python bench/export_bench.py [--model bert-base] [--runs 5] [--task feature-extraction]
+
+Makes the checkpoint with make_checkpoint.py if it is missing, warms the page cache, then
+alternates `cp` and `onnx-export` under /usr/bin/time. Prints medians and writes
+bench/results/export-<model>.json.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB)."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name] + cmd, check=True,
+                       stdout=subprocess.DEVNULL)
+        wall, rss_kb = report.read().split()[-2:]
+    return float(wall), int(rss_kb) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="bert-base")
+    ap.add_argument("--task", default="feature-extraction")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onnx-export-bench"))
+    ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
+    args = ap.parse_args()
+
+    ckpt = os.path.join(args.work, args.model)
+    weights = os.path.join(ckpt, "model.safetensors")
+    if not os.path.exists(weights):
+        subprocess.run([sys.executable, os.path.join(HERE, "make_checkpoint.py"), args.model, ckpt], check=True)
+    out = os.path.join(args.work, "out")
+    copy = os.path.join(args.work, "copy.safetensors")
+    subprocess.run(["cat", weights], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
+
+    cp_runs, export_runs = [], []
+    for _ in range(args.runs):
+        if os.path.exists(copy):
+            os.remove(copy)
+        cp_runs.append(timed(["cp", weights, copy]))
+        shutil.rmtree(out, ignore_errors=True)
+        export_runs.append(timed([args.bin, "--model", ckpt, "--task", args.task, out]))
+    os.remove(copy)
+
+    weights_mb = os.path.getsize(weights) / 1e6
+    model_mb = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out) if f.startswith("model.onnx")) / 1e6
+    cp_t = statistics.median(r[0] for r in cp_runs)
+    ex_t = statistics.median(r[0] for r in export_runs)
+    ex_rss = max(r[1] for r in export_runs)
+    result = {
+        "model": args.model, "task": args.task, "weights_mb": round(weights_mb, 1), "output_mb": round(model_mb, 1),
+        "cp_seconds": cp_t, "export_seconds": ex_t, "export_over_cp": round(ex_t / cp_t, 2) if cp_t else None,
+        "budget_seconds": round(1.5 * cp_t + 1, 2), "export_peak_rss_mb": round(ex_rss, 1),
+        "cp_runs": cp_runs, "export_runs": export_runs,
+    }
+    print(f"{args.model}: weights {weights_mb:.0f} MB, output {model_mb:.0f} MB")
+    print(f"  cp      median {cp_t:.2f} s")
+    print(f"  export  median {ex_t:.2f} s  (budget 1.5 x cp + 1 s = {1.5 * cp_t + 1:.2f} s), peak RSS {ex_rss:.0f} MB")
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    with open(os.path.join(HERE, "results", f"export-{args.model}.json"), "w") as f:
+        json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
