@@ -51,6 +51,42 @@ public enum ONNXSerializer {
     static let autoMargin = 16 << 20
 
     public static func write(_ model: ONNXModelSpec, toDirectory directory: String, options: SerializeOptions) throws -> SerializeReport {
+        let prepared = try prepare(model, options: options)
+        let plan = prepared.layout
+
+        let modelPath = (directory as NSString).appendingPathComponent(options.modelFileName)
+        let dataPath = (directory as NSString).appendingPathComponent(options.dataFileName)
+        let temporaryModel = (directory as NSString).appendingPathComponent(".\(options.modelFileName).tmp-\(getpid())")
+        let temporaryData = (directory as NSString).appendingPathComponent(".\(options.dataFileName).tmp-\(getpid())")
+        let usesData = plan.externalCount > 0
+        do {
+            if usesData { try writeData(plan, to: temporaryData) }
+            try writeModel(plan, modelHeader: prepared.modelHeader, graphHeader: prepared.graphHeader, to: temporaryModel)
+            if usesData { try rename(temporaryData, to: dataPath) } else { try? FileManager.default.removeItem(atPath: dataPath) }
+            try rename(temporaryModel, to: modelPath)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporaryModel)
+            try? FileManager.default.removeItem(atPath: temporaryData)
+            throw error
+        }
+        return SerializeReport(modelPath: modelPath, dataPath: usesData ? dataPath : nil, modelBytes: plan.modelBytes,
+                               dataBytes: usesData ? plan.dataBytes : 0, externalTensorCount: plan.externalCount)
+    }
+
+    /// The packed headers and the layout chosen for `options`, computed without writing anything.
+    struct Prepared {
+        var arena: ProtoArena
+        var graphHeader: [UInt8]
+        var modelHeader: [UInt8]
+        var layout: Layout
+    }
+
+    /// Where each tensor would go (a result, for tests and callers that want to know in advance).
+    static func plan(_ model: ONNXModelSpec, options: SerializeOptions) -> Result<Layout, Error> {
+        Result { try prepare(model, options: options).layout }
+    }
+
+    static func prepare(_ model: ONNXModelSpec, options: SerializeOptions) throws -> Prepared {
         let arena = ProtoArena()
         let messages = ProtoMessages(arena: arena)
         let graphHeader = try packedGraphWithoutInitializers(model.graph, messages)
@@ -79,24 +115,7 @@ public enum ONNXSerializer {
         guard plan.modelBytes < protobufLimit else {
             throw ExportError("even with external data the model file needs \(plan.modelBytes) bytes, over protobuf's 2 GiB limit")
         }
-
-        let modelPath = (directory as NSString).appendingPathComponent(options.modelFileName)
-        let dataPath = (directory as NSString).appendingPathComponent(options.dataFileName)
-        let temporaryModel = (directory as NSString).appendingPathComponent(".\(options.modelFileName).tmp-\(getpid())")
-        let temporaryData = (directory as NSString).appendingPathComponent(".\(options.dataFileName).tmp-\(getpid())")
-        let usesData = plan.externalCount > 0
-        do {
-            if usesData { try writeData(plan, to: temporaryData) }
-            try writeModel(plan, modelHeader: modelHeader, graphHeader: graphHeader, to: temporaryModel)
-            if usesData { try rename(temporaryData, to: dataPath) } else { try? FileManager.default.removeItem(atPath: dataPath) }
-            try rename(temporaryModel, to: modelPath)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporaryModel)
-            try? FileManager.default.removeItem(atPath: temporaryData)
-            throw error
-        }
-        return SerializeReport(modelPath: modelPath, dataPath: usesData ? dataPath : nil, modelBytes: plan.modelBytes,
-                               dataBytes: usesData ? plan.dataBytes : 0, externalTensorCount: plan.externalCount)
+        return Prepared(arena: arena, graphHeader: graphHeader, modelHeader: modelHeader, layout: plan)
     }
 
     /// Sizes and offsets of everything, decided before a byte is written.

@@ -1,0 +1,85 @@
+import Testing
+@testable import ONNXExportBackend
+import ONNXExportIR
+
+/// Lowering per opset: native ops appear exactly from the opset that has them, attribute/input
+/// forms switch where the spec moved them, and impossible targets are refused.
+@Suite struct LoweringTests {
+    /// x → LayerNorm → GELU → unsqueeze → softmax(last) → output.
+    func sampleGraph() throws -> Graph {
+        let b = GraphBuilder(name: "sample")
+        let x = b.input("x", TensorType(.float32, [.batchSize, .sequenceLength, 4]))
+        let scale = b.literal(.float32([1, 1, 1, 1]))
+        let normed = try b.scope("norm") { try b.node(.layerNorm(epsilon: 1e-5), x, scale, nil) }
+        let activated = try b.node(.gelu(.none), normed)
+        let expanded = try b.unsqueeze(activated, [1])
+        let probabilities = try b.node(.softmax(axis: -1), expanded)
+        try b.output(probabilities, name: "y")
+        return b.graph
+    }
+
+    func opTypes(_ opset: Int) throws -> [String] {
+        try ModelLowering.lower(try sampleGraph(), opset: opset).graph.nodes.map(\.opType)
+    }
+
+    @Test func layerNormIsNativeFromOpset17() throws {
+        #expect(try opTypes(16).contains("LayerNormalization") == false)
+        #expect(try opTypes(16).contains("ReduceMean"))
+        #expect(try opTypes(17).contains("LayerNormalization"))
+        #expect(try opTypes(17).contains("ReduceMean") == false)
+    }
+
+    @Test func geluIsNativeFromOpset20() throws {
+        #expect(try opTypes(19).contains("Gelu") == false)
+        #expect(try opTypes(19).contains("Erf"))
+        #expect(try opTypes(20).contains("Gelu"))
+    }
+
+    @Test func axesMoveFromAttributeToInput() throws {
+        let at11 = try ModelLowering.lower(try sampleGraph(), opset: 11).graph.nodes
+        let unsqueeze11 = try #require(at11.first { $0.opType == "Unsqueeze" })
+        #expect(unsqueeze11.inputs.count == 1)
+        #expect(unsqueeze11.attributes.map(\.name) == ["axes"])
+        let reduce11 = try #require(at11.first { $0.opType == "ReduceMean" })
+        #expect(reduce11.attributes.contains { $0.name == "axes" })
+
+        let at13 = try ModelLowering.lower(try sampleGraph(), opset: 13).graph.nodes
+        let unsqueeze13 = try #require(at13.first { $0.opType == "Unsqueeze" })
+        #expect(unsqueeze13.inputs.count == 2)
+        let reduce13 = try #require(at13.first { $0.opType == "ReduceMean" })
+        #expect(reduce13.inputs.count == 1)  // ReduceMean takes axes as an input only from 18
+    }
+
+    @Test func irVersionFollowsTheOpset() throws {
+        #expect(try ModelLowering.lower(try sampleGraph(), opset: 11).irVersion == 6)
+        #expect(try ModelLowering.lower(try sampleGraph(), opset: 17).irVersion == 8)
+        #expect(try ModelLowering.lower(try sampleGraph(), opset: 21).irVersion == 10)
+        #expect(try ModelLowering.lower(try sampleGraph(), opset: Opsets.newest).irVersion == 13)
+    }
+
+    @Test func opsetsOutsideTheRangeAreRefused() throws {
+        #expect(throws: ExportError.self) { try ModelLowering.lower(try sampleGraph(), opset: 10) }
+        #expect(throws: ExportError.self) { try ModelLowering.lower(try sampleGraph(), opset: Opsets.newest + 1) }
+    }
+
+    @Test func softmaxOverAnInnerAxisNeedsOpset13() throws {
+        let b = GraphBuilder(name: "s")
+        let x = b.input("x", TensorType(.float32, [2, 3, 4]))
+        try b.output(try b.node(.softmax(axis: 1), x), name: "y")
+        #expect(throws: ExportError.self) { try ModelLowering.lower(b.graph, opset: 11) }
+        #expect(try ModelLowering.lower(b.graph, opset: 13).graph.nodes.map(\.opType) == ["Softmax"])
+    }
+
+    @Test func sharedConstantsAreWrittenOnce() throws {
+        let spec = try ModelLowering.lower(try sampleGraph(), opset: 11)
+        let names = spec.graph.initializers.map(\.name)
+        #expect(Set(names).count == names.count)
+        let halves = spec.graph.initializers.filter { $0.data == .float32([0.5], shape: []) }
+        #expect(halves.count == 1)
+    }
+
+    @Test func nodeNamesSayWhereTheySit() throws {
+        let spec = try ModelLowering.lower(try sampleGraph(), opset: 11)
+        #expect(spec.graph.nodes.contains { $0.name == "/norm/LayerNorm/ReduceMean" })
+    }
+}
