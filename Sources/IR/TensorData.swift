@@ -15,6 +15,8 @@ public enum TensorTransform: Hashable, Sendable {
     case transpose2D
     /// Rows `[start, start + count)` of the first axis (one part of a fused matrix).
     case sliceRows(start: Int, count: Int)
+    /// float16, bfloat16 or float64 values widened or narrowed to float32, chunk by chunk.
+    case toFloat32
 }
 
 /// Receives tensor bytes in order. The backend's file writer implements `copy(from:)` with
@@ -106,6 +108,17 @@ public struct TensorData: Hashable, Sendable {
         return TensorData(dtype: dtype, shape: [count] + shape.dropFirst(), storage: .transformed(self, .sliceRows(start: start, count: count)))
     }
 
+    /// The same values as float32 (a no-op for float32): checkpoints saved in half precision
+    /// export to float32 unless asked otherwise.
+    public func asFloat32() throws -> TensorData {
+        switch dtype {
+        case .float32: return self
+        case .float16, .bfloat16, .float64:
+            return TensorData(dtype: .float32, shape: shape, storage: .transformed(self, .toFloat32))
+        default: throw ExportError("cannot convert a \(dtype) tensor to float32")
+        }
+    }
+
     /// Inline bytes, if this tensor lives in memory (used by constant folding on small tensors).
     public var inlineBytes: [UInt8]? { if case .inline(let b) = storage { return b } else { return nil } }
 
@@ -126,6 +139,8 @@ public struct TensorData: Hashable, Sendable {
             }
         case .transformed(let base, .transpose2D):
             try TransposeStreamer(source: base).stream(into: sink)
+        case .transformed(let base, .toFloat32):
+            try Float32Conversion(source: base).stream(into: sink)
         }
     }
 

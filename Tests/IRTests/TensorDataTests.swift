@@ -58,3 +58,23 @@ import Testing
         #expect(error?.message.contains(path) == true)
     }
 }
+
+@Suite struct Float32ConversionTests {
+    @Test func halfPrecisionWidensExactly() throws {
+        let halves: [UInt16] = [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0x0000, 0x8000]
+        let expected: [Float] = [1, -2, 5.9604645e-08, 65504, .infinity, 0, -0.0]
+        let data = TensorData.scalars(halves, dtype: .float16, shape: [halves.count])
+        let bytes = try data.asFloat32().materialize()
+        let values = stride(from: 0, to: bytes.count, by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
+        #expect(values == expected)
+        #expect(try data.asFloat32().dtype == .float32)
+    }
+
+    @Test func bfloat16KeepsTheHighBits() throws {
+        let data = TensorData.scalars([UInt16(0x3f80), 0xc040], dtype: .bfloat16, shape: [2])
+        let bytes = try data.asFloat32().materialize()
+        #expect(bytes == (TensorData.float32([1, -3]).inlineBytes ?? []))
+    }
+}

@@ -21,13 +21,15 @@ public struct Weights {
 
     public func has(_ name: String) -> Bool { store.contains(fullName(name)) }
 
-    /// The tensor, checked to be float32 and of the expected rank when one is given.
+    /// The tensor as float32 (half-precision checkpoints are widened while streaming), checked to
+    /// have the expected rank when one is given.
     public func tensor(_ name: String, rank: Int? = nil) throws -> TensorData {
         let full = fullName(name)
-        let t = try store.require(full)
-        guard t.dtype == .float32 else {
-            throw ExportError("\(store.origin): weight '\(full)' is \(t.dtype); only float32 checkpoints are supported so far")
+        let stored = try store.require(full)
+        guard stored.dtype.isFloatingPoint else {
+            throw ExportError("\(store.origin): weight '\(full)' is \(stored.dtype), expected a floating-point tensor")
         }
+        let t = try stored.asFloat32()
         if let rank, t.shape.count != rank {
             throw ExportError("\(store.origin): weight '\(full)' has shape \(t.shape), expected \(rank) dimensions")
         }
