@@ -5,59 +5,36 @@ import ONNXExportIR
 public struct BERT: EncoderModel {
     public static let entry = ArchitectureEntry(modelTypes: ["bert"], tasks: Task.allCases) { try BERT($0, $1) }
 
-    let config: BertFamilyConfig
-    let w: Weights        // the base model: `bert.` in task checkpoints, no prefix in a bare BertModel
-    let root: Weights     // the heads: `cls.`, `classifier.`, `qa_outputs.`
+    let body: BertFamilyEncoder
 
     init(_ c: ConfigReader, _ store: WeightStore) throws {
-        config = try BertFamilyConfig(c, defaults: .bert)
-        root = Weights(store)
-        w = root.base(["bert", ""], probe: "embeddings.word_embeddings.weight")
+        body = try BertFamilyEncoder(c, store, defaults: .bert, prefix: "bert", paddingOffsetPositions: false)
     }
 
     public var takesTokenTypeIDs: Bool { true }
-    public var hiddenSize: Int { config.hiddenSize }
-
-    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value {
-        let words = try w.value("embeddings.word_embeddings.weight", rank: 2, in: b)
-        var h = try b.scope("embeddings") {
-            try b.bertEmbeddings(inputs, w.scope("embeddings"), positions: .absolute, epsilon: config.layerNormEpsilon, wordTable: words)
-        }
-        let mask = try b.additiveAttentionMask(inputs.attentionMask)
-        for i in 0..<config.layers {
-            h = try b.scope("encoder/layer.\(i)") {
-                try b.postNormEncoderLayer(h, w.scope("encoder.layer.\(i)"), names: .bert, shape: config.encoderShape, mask: mask)
-            }
-        }
-        return h
-    }
-
-    public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? {
-        guard w.has("pooler.dense.weight") else { return nil }
-        return try b.scope("pooler") { try b.tanhPooler(hidden, w.scope("pooler")) }
-    }
+    public var hiddenSize: Int { body.config.hiddenSize }
+    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value { try body.encode(inputs, b) }
+    public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { try body.pooler(hidden, b) }
 
     public func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
+        let root = body.root, config = body.config
         switch task {
         case .featureExtraction:
             return hidden
         case .fillMask:
-            let words = try w.value("embeddings.word_embeddings.weight", rank: 2, in: b)
             let p = root.scope("cls.predictions")
+            let words = try body.wordEmbeddings(b)
             return try b.scope("cls/predictions") {
                 try b.maskedLMHead(hidden, dense: p.scope("transform.dense"), activation: config.activation,
                                    norm: p.scope("transform.LayerNorm"), epsilon: config.layerNormEpsilon,
                                    decoder: p.scope("decoder"), tiedEmbedding: words, bias: p, tied: config.tieWordEmbeddings)
             }
         case .textClassification, .multipleChoice:
-            guard let pooled = try pooler(hidden, b) else {
-                throw ExportError("\(w.store.origin): weight '\(w.fullName("pooler.dense.weight"))' is missing; \(task.rawValue) needs the pooler")
-            }
-            return try b.scope("classifier") { try b.linear(pooled, root.scope("classifier")) }
+            return try b.linearHead(try body.requiredPooler(hidden, b, for: task), root, named: "classifier")
         case .tokenClassification:
-            return try b.scope("classifier") { try b.linear(hidden, root.scope("classifier")) }
+            return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
-            return try b.scope("qa_outputs") { try b.linear(hidden, root.scope("qa_outputs")) }
+            return try b.linearHead(hidden, root, named: "qa_outputs")
         }
     }
 }

@@ -31,16 +31,11 @@ public struct DistilBERT: EncoderModel {
 
     public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value {
         let words = try w.value("embeddings.word_embeddings.weight", rank: 2, in: b)
-        var h = try b.scope("embeddings") {
+        let h = try b.scope("embeddings") {
             try b.bertEmbeddings(inputs, w.scope("embeddings"), positions: .absolute, epsilon: Self.epsilon, wordTable: words)
         }
-        let mask = try b.additiveAttentionMask(inputs.attentionMask)
-        for i in 0..<layers {
-            h = try b.scope("transformer/layer.\(i)") {
-                try b.postNormEncoderLayer(h, w.scope("transformer.layer.\(i)"), names: .distilBert, shape: shape, mask: mask)
-            }
-        }
-        return h
+        return try b.postNormEncoderStack(h, w.scope("transformer.layer"), scopeName: "transformer", count: layers,
+                                          names: .distilBert, shape: shape, attentionMask: inputs.attentionMask)
     }
 
     public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { nil }
@@ -57,11 +52,11 @@ public struct DistilBERT: EncoderModel {
         case .textClassification, .multipleChoice:
             let first = try b.firstToken(hidden)
             let pre = try b.scope("pre_classifier") { try b.node(.relu, try b.linear(first, root.scope("pre_classifier"))) }
-            return try b.scope("classifier") { try b.linear(pre, root.scope("classifier")) }
+            return try b.linearHead(pre, root, named: "classifier")
         case .tokenClassification:
-            return try b.scope("classifier") { try b.linear(hidden, root.scope("classifier")) }
+            return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
-            return try b.scope("qa_outputs") { try b.linear(hidden, root.scope("qa_outputs")) }
+            return try b.linearHead(hidden, root, named: "qa_outputs")
         }
     }
 }

@@ -10,14 +10,12 @@ public struct ELECTRA: EncoderModel {
     /// `summary_type`: how multiple choice reduces a sequence to one vector.
     enum Summary: String { case first, last, mean, clsIndex = "cls_index" }
 
-    let config: BertFamilyConfig
+    let body: BertFamilyEncoder
     let summary: Summary
     let summaryActivation: Activation?
-    let w: Weights
-    let root: Weights
 
     init(_ c: ConfigReader, _ store: WeightStore) throws {
-        config = try BertFamilyConfig(c, defaults: .electra)
+        body = try BertFamilyEncoder(c, store, defaults: .electra, prefix: "electra", paddingOffsetPositions: false)
         let summaryName = try c.string("summary_type", default: "first")
         guard let s = Summary(rawValue: summaryName) else {
             throw ExportError("\(c.origin): summary_type \"\(summaryName)\" is not supported (first, last, mean, cls_index)")
@@ -26,38 +24,20 @@ public struct ELECTRA: EncoderModel {
         summaryActivation = try c.optionalString("summary_activation").map {
             try Activation(configValue: $0, origin: c.origin, key: "summary_activation")
         }
-        root = Weights(store)
-        w = root.base(["electra", ""], probe: "embeddings.word_embeddings.weight")
     }
 
     public var takesTokenTypeIDs: Bool { true }
-    public var hiddenSize: Int { config.hiddenSize }
-
-    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value {
-        let words = try w.value("embeddings.word_embeddings.weight", rank: 2, in: b)
-        var h = try b.scope("embeddings") {
-            try b.bertEmbeddings(inputs, w.scope("embeddings"), positions: .absolute, epsilon: config.layerNormEpsilon, wordTable: words)
-        }
-        if w.has("embeddings_project.weight") {
-            h = try b.scope("embeddings_project") { try b.linear(h, w.scope("embeddings_project")) }
-        }
-        let mask = try b.additiveAttentionMask(inputs.attentionMask)
-        for i in 0..<config.layers {
-            h = try b.scope("encoder/layer.\(i)") {
-                try b.postNormEncoderLayer(h, w.scope("encoder.layer.\(i)"), names: .bert, shape: config.encoderShape, mask: mask)
-            }
-        }
-        return h
-    }
-
+    public var hiddenSize: Int { body.config.hiddenSize }
+    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value { try body.encode(inputs, b) }
     public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { nil }
 
     public func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
+        let root = body.root, config = body.config
         switch task {
         case .featureExtraction:
             return hidden
         case .fillMask:
-            let words = try w.value("embeddings.word_embeddings.weight", rank: 2, in: b)
+            let words = try body.wordEmbeddings(b)
             let p = root.scope("generator_predictions")
             return try b.scope("generator") {
                 try b.maskedLMHead(hidden, dense: p.scope("dense"), activation: .gelu, norm: p.scope("LayerNorm"),
@@ -67,17 +47,16 @@ public struct ELECTRA: EncoderModel {
         case .textClassification:
             let head = root.scope("classifier")
             return try b.scope("classifier") {
-                let first = try b.firstToken(hidden)
-                let dense = try b.activation(try b.scope("dense") { try b.linear(first, head.scope("dense")) }, .gelu)
-                return try b.scope("out_proj") { try b.linear(dense, head.scope("out_proj")) }
+                let dense = try b.activation(try b.linearHead(try b.firstToken(hidden), head, named: "dense"), .gelu)
+                return try b.linearHead(dense, head, named: "out_proj")
             }
         case .multipleChoice:
             let pooled = try b.scope("sequence_summary") { try sequenceSummary(hidden, b) }
-            return try b.scope("classifier") { try b.linear(pooled, root.scope("classifier")) }
+            return try b.linearHead(pooled, root, named: "classifier")
         case .tokenClassification:
-            return try b.scope("classifier") { try b.linear(hidden, root.scope("classifier")) }
+            return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
-            return try b.scope("qa_outputs") { try b.linear(hidden, root.scope("qa_outputs")) }
+            return try b.linearHead(hidden, root, named: "qa_outputs")
         }
     }
 
@@ -89,8 +68,8 @@ public struct ELECTRA: EncoderModel {
         case .last, .clsIndex: x = try b.select(hidden, axis: 1, index: -1, name: "LastToken")
         case .mean: x = try b.node(.reduceMean(axes: [1], keepDims: false), hidden)
         }
-        let s = root.scope("sequence_summary.summary")
-        if s.has("weight") { x = try b.scope("summary") { try b.linear(x, s) } }
+        let summaryWeights = body.root.scope("sequence_summary")
+        if summaryWeights.has("summary.weight") { x = try b.linearHead(x, summaryWeights, named: "summary") }
         if let summaryActivation { x = try b.activation(x, summaryActivation) }
         return x
     }

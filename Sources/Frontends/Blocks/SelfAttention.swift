@@ -59,3 +59,24 @@ extension GraphBuilder {
         return try scope(names.outputNorm) { try layerNorm(try add(out, h1), w.scope(names.outputNorm), epsilon: shape.layerNormEpsilon) }
     }
 }
+
+extension GraphBuilder {
+    /// `count` post-LayerNorm layers over `x`, layer `i` reading weights under `layers.i` and
+    /// naming its nodes `/<scopeName>/layer.i/...`, all sharing one attention mask.
+    public func postNormEncoderStack(_ x: Value, _ layers: Weights, scopeName: String, count: Int,
+                                     names: EncoderLayerNames, shape: EncoderShape, attentionMask: Value) throws -> Value {
+        let mask = try additiveAttentionMask(attentionMask)
+        var h = x
+        for i in 0..<count {
+            h = try scope("\(scopeName)/layer.\(i)") {
+                try postNormEncoderLayer(h, layers.scope("\(i)"), names: names, shape: shape, mask: mask)
+            }
+        }
+        return h
+    }
+
+    /// A task head that is one `nn.Linear` called `name` (`classifier`, `qa_outputs`).
+    public func linearHead(_ x: Value, _ root: Weights, named name: String) throws -> Value {
+        try scope(name) { try linear(x, root.scope(name)) }
+    }
+}
