@@ -10,7 +10,7 @@ public enum Op: Hashable, Sendable {
     /// (condition, x, y)
     case `where`
     // Elementwise unary. (x)
-    case neg, not, sqrt, reciprocal, exp, log, tanh, erf, sigmoid, relu, softplus
+    case neg, not, sqrt, reciprocal, exp, log, tanh, erf, sigmoid, relu, softplus, cos, sin
     case cast(DataType)
     /// GELU with the exact erf form or the tanh approximation. (x)
     case gelu(GeluApproximation)
@@ -19,12 +19,24 @@ public enum Op: Hashable, Sendable {
     case matMul
     /// Normalisation over the last axis. (x, scale, bias?)
     case layerNorm(epsilon: Float)
+    /// Root-mean-square normalisation over the last axis, statistics in float32. (x, scale)
+    case rmsNorm(epsilon: Float)
     /// (x)
     case softmax(axis: Int)
     /// Multi-head scaled dot-product attention on projected activations.
     /// (query [B, Sq, heads·d], key [B, Skv, heads·d], value [B, Skv, heads·dv], additive mask broadcastable to [B, heads, Sq, Skv]?)
     /// → [B, Sq, heads·dv]
     case attention(heads: Int, scale: Float)
+
+    /// Scaled dot-product attention on head-split tensors, grouped-query when key/value have fewer
+    /// heads than the query (each key/value head serves `query heads / kv heads` query heads).
+    /// (query [B, Hq, Sq, D], key [B, Hkv, Skv, D], value [B, Hkv, Skv, Dv], additive mask broadcastable to [B, 1, Sq, Skv]?)
+    /// → [B, Hq, Sq, Dv]
+    case headAttention(scale: Float)
+    /// Rotary position embedding, half-split (`rotate_half`) form, on the first `cos`-width
+    /// channels of each head; the rest pass through.
+    /// (x [B, H, S, D], cos [B, 1, S, R], sin [B, 1, S, R]) with R ≤ D even.
+    case rotaryEmbedding
 
     // Shapes and indexing.
     /// (x): ONNX Reshape semantics: 0 copies the input dim, -1 is inferred.
@@ -53,6 +65,10 @@ public enum Op: Hashable, Sendable {
     case reduceMean(axes: [Int], keepDims: Bool)
     /// (x, shape): broadcast to shape.
     case expand
+    /// (start, limit, delta): int64 scalars → [n], `start, start + delta, ... < limit`.
+    case range
+    /// (x) → int64 index of the largest element along `axis`.
+    case argMax(axis: Int, keepDims: Bool)
 
     /// A short name for node names and error messages (`MatMul`, `LayerNorm`, ...).
     public var kind: String {
@@ -79,6 +95,13 @@ public enum Op: Hashable, Sendable {
         case .sigmoid: return "Sigmoid"
         case .relu: return "Relu"
         case .softplus: return "Softplus"
+        case .cos: return "Cos"
+        case .sin: return "Sin"
+        case .rmsNorm: return "RMSNorm"
+        case .headAttention: return "HeadAttention"
+        case .rotaryEmbedding: return "RotaryEmbedding"
+        case .range: return "Range"
+        case .argMax: return "ArgMax"
         case .cast: return "Cast"
         case .gelu: return "Gelu"
         case .matMul: return "MatMul"

@@ -53,7 +53,7 @@ public enum ShapeRules {
             let x = try input(0)
             guard x.type.dtype == .bool else { throw fail("Not needs bool, got \(x.type.dtype)") }
             return [Inferred(x.type)]
-        case .neg, .sqrt, .reciprocal, .exp, .log, .tanh, .erf, .sigmoid, .relu, .softplus, .gelu, .softmax, .cumSum:
+        case .neg, .sqrt, .reciprocal, .exp, .log, .tanh, .erf, .sigmoid, .relu, .softplus, .cos, .sin, .gelu, .softmax, .cumSum:
             let x = try input(0)
             if case .softmax(let axis) = op, normalize(axis, x.type.rank) == nil { throw fail("axis \(axis) out of range for rank \(x.type.rank)") }
             return [Inferred(x.type)]
@@ -68,6 +68,42 @@ public enum ShapeRules {
                 throw fail("scale has \(n) elements but the normalised axis has \(last)")
             }
             return [Inferred(x.type)]
+        case .rmsNorm:
+            let x = try input(0), scale = try input(1)
+            guard let last = x.type.shape.last else { throw fail("input has rank 0") }
+            if let n = scale.type.shape.last, scale.type.rank == 1, !compatible(n, last) {
+                throw fail("scale has \(n) elements but the normalised axis has \(last)")
+            }
+            return [Inferred(x.type)]
+        case .headAttention:
+            let q = try input(0), k = try input(1), v = try input(2)
+            _ = try sameDType([q, k, v])
+            guard q.type.rank == 4, k.type.rank == 4, v.type.rank == 4 else { throw fail("query, key and value must be [batch, heads, sequence, head_dim]") }
+            guard let hq = q.type.shape[1].fixedValue, let hkv = k.type.shape[1].fixedValue, hkv > 0, hq % hkv == 0 else {
+                throw fail("query heads \(q.type.shape[1]) must be a multiple of key/value heads \(k.type.shape[1])")
+            }
+            guard compatible(q.type.shape[3], k.type.shape[3]), compatible(k.type.shape[2], v.type.shape[2]) else {
+                throw fail("incompatible query \(q.type), key \(k.type), value \(v.type)")
+            }
+            return [Inferred(TensorType(q.type.dtype, [q.type.shape[0], q.type.shape[1], q.type.shape[2], v.type.shape[3]]))]
+        case .rotaryEmbedding:
+            let x = try input(0), cos = try input(1), sin = try input(2)
+            guard x.type.rank == 4, cos.type.rank == 4, sin.type.rank == 4 else { throw fail("expects x [B, H, S, D] and cos/sin [B, 1, S, R]") }
+            guard let r = cos.type.shape[3].fixedValue, r % 2 == 0 else { throw fail("rotary width \(cos.type.shape[3]) must be a known even number") }
+            if let d = x.type.shape[3].fixedValue, r > d { throw fail("rotary width \(r) exceeds head size \(d)") }
+            return [Inferred(x.type)]
+        case .range:
+            let start = try input(0)
+            guard let s0 = dims(0)?.first, let limit = dims(1)?.first, let delta = ints(2)?.first, delta == 1 else {
+                return [Inferred(TensorType(start.type.dtype, [.unknown]))]
+            }
+            return [Inferred(TensorType(start.type.dtype, [limit - s0]))]
+        case .argMax(let axis, let keep):
+            let x = try input(0)
+            guard let a = normalize(axis, x.type.rank) else { throw fail("axis \(axis) out of range") }
+            var shape = x.type.shape
+            if keep { shape[a] = 1 } else { shape.remove(at: a) }
+            return [Inferred(TensorType(.int64, shape))]
         case .matMul:
             let a = try input(0), b = try input(1)
             let dtype = try sameDType([a, b])

@@ -23,7 +23,7 @@ public enum Exporter {
             throw ExportError("model_type \(checkpoint.modelType) does not support task \(task.rawValue); it supports \(entry.tasks.map(\.rawValue).joined(separator: ", "))")
         }
         let model = try entry.make(checkpoint.config, checkpoint.weights)
-        let graph = try EncoderTaskGraph.build(model, task: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
+        let graph = try model.graph(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
         _ = try PassPipeline.run(graph)
 
         let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue)]

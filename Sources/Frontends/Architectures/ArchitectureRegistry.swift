@@ -7,6 +7,12 @@ public enum ArchitectureRegistry {
         RoBERTa.entry,
         DistilBERT.entry,
         ELECTRA.entry,
+        LlamaFamily.llama,
+        LlamaFamily.mistral,
+        LlamaFamily.qwen2,
+        LlamaFamily.qwen3,
+        LlamaFamily.phi3,
+        LlamaFamily.gemma,
     ]
 
     public static var supportedModelTypes: [String] { entries.flatMap(\.modelTypes).sorted() }

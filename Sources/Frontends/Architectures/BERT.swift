@@ -3,7 +3,7 @@ import ONNXExportIR
 /// BERT (transformers `modeling_bert.py`): absolute positions, token types, post-LayerNorm
 /// layers, a tanh pooler, and `cls.predictions` tied to the word embeddings.
 public struct BERT: EncoderModel {
-    public static let entry = ArchitectureEntry(modelTypes: ["bert"], tasks: Task.allCases) { try BERT($0, $1) }
+    public static let entry = ArchitectureEntry(modelTypes: ["bert"], tasks: Task.encoderTasks) { try BERT($0, $1) }
 
     let body: BertFamilyEncoder
 
@@ -35,6 +35,8 @@ public struct BERT: EncoderModel {
             return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
             return try b.linearHead(hidden, root, named: "qa_outputs")
+        case .textGeneration, .textGenerationWithPast:
+            throw ExportError("\(task.rawValue) needs a decoder model")
         }
     }
 }

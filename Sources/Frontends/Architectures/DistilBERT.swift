@@ -4,7 +4,7 @@ import ONNXExportIR
 /// names (`q_lin`, `sa_layer_norm`, `ffn.lin1`, ...), LayerNorm epsilon fixed at 1e-12, no token
 /// types, no pooler; classification is first token → pre_classifier → ReLU → classifier.
 public struct DistilBERT: EncoderModel {
-    public static let entry = ArchitectureEntry(modelTypes: ["distilbert"], tasks: Task.allCases) { try DistilBERT($0, $1) }
+    public static let entry = ArchitectureEntry(modelTypes: ["distilbert"], tasks: Task.encoderTasks) { try DistilBERT($0, $1) }
 
     static let epsilon = 1e-12
     let layers: Int
@@ -57,6 +57,8 @@ public struct DistilBERT: EncoderModel {
             return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
             return try b.linearHead(hidden, root, named: "qa_outputs")
+        case .textGeneration, .textGenerationWithPast:
+            throw ExportError("\(task.rawValue) needs a decoder model")
         }
     }
 }

@@ -5,7 +5,7 @@ import ONNXExportIR
 /// `embeddings_project` when the two differ; heads with an erf GELU where BERT uses tanh, and a
 /// `SequenceSummary` for multiple choice.
 public struct ELECTRA: EncoderModel {
-    public static let entry = ArchitectureEntry(modelTypes: ["electra"], tasks: Task.allCases) { try ELECTRA($0, $1) }
+    public static let entry = ArchitectureEntry(modelTypes: ["electra"], tasks: Task.encoderTasks) { try ELECTRA($0, $1) }
 
     /// `summary_type`: how multiple choice reduces a sequence to one vector.
     enum Summary: String { case first, last, mean, clsIndex = "cls_index" }
@@ -57,6 +57,8 @@ public struct ELECTRA: EncoderModel {
             return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
             return try b.linearHead(hidden, root, named: "qa_outputs")
+        case .textGeneration, .textGenerationWithPast:
+            throw ExportError("\(task.rawValue) needs a decoder model")
         }
     }
 

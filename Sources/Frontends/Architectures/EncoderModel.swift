@@ -7,9 +7,14 @@ public struct EncoderInputs {
     public var tokenTypeIDs: Value?
 }
 
+/// A checkpoint decoded and ready to build the graph of one task.
+public protocol ExportableModel {
+    func graph(for task: Task, name: String) throws -> Graph
+}
+
 /// An encoder checkpoint decoded and ready to build: the architecture file says how to embed,
 /// encode and put each task's head on top; `EncoderTaskGraph` does inputs, outputs and axes.
-public protocol EncoderModel {
+public protocol EncoderModel: ExportableModel {
     /// Whether the exported graph takes `token_type_ids` (optimum's input set for the architecture).
     var takesTokenTypeIDs: Bool { get }
     /// Width of `last_hidden_state`.
@@ -23,10 +28,16 @@ public protocol EncoderModel {
     func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value
 }
 
+extension EncoderModel {
+    public func graph(for task: Task, name: String) throws -> Graph {
+        try EncoderTaskGraph.build(self, task: task, name: name)
+    }
+}
+
 /// One line of the registry: the `model_type` values an architecture answers to, the tasks it
 /// supports, and how to decode a checkpoint of it.
 public struct ArchitectureEntry {
     public var modelTypes: [String]
     public var tasks: [Task]
-    public var make: (ConfigReader, WeightStore) throws -> EncoderModel
+    public var make: (ConfigReader, WeightStore) throws -> ExportableModel
 }

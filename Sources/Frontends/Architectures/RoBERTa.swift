@@ -5,7 +5,7 @@ import ONNXExportIR
 /// `token_type_ids` input, `lm_head` with an erf GELU whatever `hidden_act` says, and a
 /// classification head on `<s>` (dense → tanh → out_proj) instead of the pooler.
 public struct RoBERTa: EncoderModel {
-    public static let entry = ArchitectureEntry(modelTypes: ["roberta", "xlm-roberta"], tasks: Task.allCases) { try RoBERTa($0, $1) }
+    public static let entry = ArchitectureEntry(modelTypes: ["roberta", "xlm-roberta"], tasks: Task.encoderTasks) { try RoBERTa($0, $1) }
 
     let body: BertFamilyEncoder
 
@@ -45,6 +45,8 @@ public struct RoBERTa: EncoderModel {
             return try b.linearHead(hidden, root, named: "classifier")
         case .questionAnswering:
             return try b.linearHead(hidden, root, named: "qa_outputs")
+        case .textGeneration, .textGenerationWithPast:
+            throw ExportError("\(task.rawValue) needs a decoder model")
         }
     }
 }

@@ -57,6 +57,16 @@ public struct ConfigReader {
         throw mismatch(key, "true or false", raw)
     }
 
+    /// A nested object (`rope_scaling`, `rope_parameters`), nil when absent or null.
+    public func object(_ key: String) throws -> ConfigReader? {
+        guard let raw = present(key) else { return nil }
+        guard let fields = raw as? [String: Any] else { throw mismatch(key, "an object", raw) }
+        return ConfigReader(origin: "\(origin) '\(key)'", fields: fields)
+    }
+
+    /// An optional number: nil when absent or null.
+    public func optionalDouble(_ key: String) throws -> Double? { has(key) ? try double(key) : nil }
+
     /// An optional integer: nil when absent or null.
     public func optionalInt(_ key: String) throws -> Int? { has(key) ? try int(key) : nil }
     public func optionalString(_ key: String) throws -> String? { has(key) ? try string(key) : nil }

@@ -49,6 +49,8 @@ public enum EncoderTaskGraph {
                 return try b.node(.reshapeDynamic, scores, batchAndChoices)
             }
             try declare(logits, "logits", [.batchSize, numChoices], b)
+        case .textGeneration, .textGenerationWithPast:
+            throw ExportError("\(task.rawValue) needs a decoder model; this is an encoder")
         }
         return b.graph
     }

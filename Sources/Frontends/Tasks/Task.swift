@@ -9,6 +9,8 @@ public enum Task: String, CaseIterable, Sendable {
     case tokenClassification = "token-classification"
     case questionAnswering = "question-answering"
     case multipleChoice = "multiple-choice"
+    case textGeneration = "text-generation"
+    case textGenerationWithPast = "text-generation-with-past"
 
     /// transformers pipeline names and other common spellings.
     static let aliases: [String: Task] = [
@@ -21,7 +23,18 @@ public enum Task: String, CaseIterable, Sendable {
         "token_classification": .tokenClassification,
         "question_answering": .questionAnswering,
         "multiple_choice": .multipleChoice,
+        "causal-lm": .textGeneration,
+        "causal-lm-with-past": .textGenerationWithPast,
+        "text-generation-with-cache": .textGenerationWithPast,
     ]
+
+    /// The tasks encoders (BERT family) support.
+    public static let encoderTasks: [Task] = [.featureExtraction, .fillMask, .textClassification, .tokenClassification,
+                                              .questionAnswering, .multipleChoice]
+
+    /// The tasks causal language models support.
+    public static let decoderTasks: [Task] = [.featureExtraction, .textGeneration, .textGenerationWithPast,
+                                              .textClassification, .tokenClassification]
 
     /// Parses a task name or alias; an unknown one is an error listing the accepted names.
     public init(name: String) throws {

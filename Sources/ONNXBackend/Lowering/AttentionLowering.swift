@@ -34,3 +34,75 @@ enum AttentionLowering {
         c.emit("Reshape", [merged, c.int64s([0, 0, -1])], [c.output(node)], name: n + "/Reshape")
     }
 }
+
+/// Attention on head-split tensors, and rotary embeddings, as standard ops.
+enum HeadAttentionLowering {
+    static let rules: [String: [LoweringRule]] = [
+        "HeadAttention": [
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard case .headAttention(let scale) = node.op else { return }
+                decompose(node, scale: scale, c)
+            },
+        ],
+        "RotaryEmbedding": [
+            LoweringRule(since: Opsets.oldest) { node, c in decomposeRotary(node, c) },
+        ],
+    ]
+
+    /// `softmax(Q·Kᵀ · scale + mask) · V`. With grouped-query attention the query is viewed as
+    /// [B, Hkv, group, S, D] and key/value as [B, Hkv, 1, T, D], so MatMul broadcasting serves each
+    /// key/value head to its group without copying the cache `group` times.
+    static func decompose(_ node: Node, scale: Float, _ c: LoweringContext) {
+        let n = node.name
+        let qType = c.graph.type(of: node.inputs[0]!), kType = c.graph.type(of: node.inputs[1]!)
+        let hq = qType.shape[1].fixedValue ?? 1, hkv = kType.shape[1].fixedValue ?? 1
+        let group = hq / max(hkv, 1)
+        var q = c.name(node.inputs[0]), k = c.name(node.inputs[1]), v = c.name(node.inputs[2])
+        var mask = node.inputs.count > 3 ? node.inputs[3].map { c.name($0) } : nil
+        if group > 1 {
+            q = c.emit1("Reshape", [q, c.int64s([0, hkv, group, -1, qType.shape[3].fixedValue ?? -1])], name: n + "/GroupQuery")
+            k = c.axesOp("Unsqueeze", k, axes: [2], name: n + "/GroupKey")
+            v = c.axesOp("Unsqueeze", v, axes: [2], name: n + "/GroupValue")
+            if let m = mask { mask = c.axesOp("Unsqueeze", m, axes: [2], name: n + "/GroupMask") }
+        }
+        let kT = c.emit1("Transpose", [k], name: n + "/TransposeKey",
+                         attributes: [.init("perm", .ints(group > 1 ? [0, 1, 2, 4, 3] : [0, 1, 3, 2]))])
+        var scores = c.emit1("MatMul", [q, kT], name: n + "/MatMul")
+        scores = c.emit1("Mul", [scores, c.scalar(scale)], name: n + "/MulScale")
+        if let m = mask { scores = c.emit1("Add", [scores, m], name: n + "/AddMask") }
+        let probabilities = c.emit1("Softmax", [scores], name: n + "/Softmax", attributes: [.init("axis", .int(-1))])
+        if group > 1 {
+            let context = c.emit1("MatMul", [probabilities, v], name: n + "/MatMul_1")
+            c.emit("Reshape", [context, c.int64s([0, hq, -1, c.graph.type(of: node.outputs[0]).shape[3].fixedValue ?? -1])],
+                   [c.output(node)], name: n + "/MergeGroups")
+        } else {
+            c.emit("MatMul", [probabilities, v], [c.output(node)], name: n + "/MatMul_1")
+        }
+    }
+
+    /// `x·cos + rotate_half(x)·sin` on the first R channels, where rotate_half(x) = [−x₂, x₁].
+    static func decomposeRotary(_ node: Node, _ c: LoweringContext) {
+        let n = node.name
+        let x = c.name(node.inputs[0]), cos = c.name(node.inputs[1]), sin = c.name(node.inputs[2])
+        let width = c.graph.type(of: node.inputs[1]!).shape[3].fixedValue ?? 0
+        let headSize = c.graph.type(of: node.inputs[0]!).shape[3].fixedValue
+        let partial = headSize.map { $0 > width } ?? true
+        func slice(_ input: String, _ start: Int, _ end: Int, _ label: String) -> String {
+            c.emit1("Slice", [input, c.int64s([start]), c.int64s([end]), c.int64s([-1])], name: "\(n)/\(label)")
+        }
+        let rotating = partial ? slice(x, 0, width, "SliceRotary") : x
+        let first = slice(rotating, 0, width / 2, "SliceFirstHalf")
+        let second = slice(rotating, width / 2, width, "SliceSecondHalf")
+        let negated = c.emit1("Neg", [second], name: n + "/Neg")
+        let rotated = c.emit1("Concat", [negated, first], name: n + "/RotateHalf", attributes: [.init("axis", .int(-1))])
+        let withCos = c.emit1("Mul", [rotating, cos], name: n + "/MulCos")
+        let withSin = c.emit1("Mul", [rotated, sin], name: n + "/MulSin")
+        if partial {
+            let sum = c.emit1("Add", [withCos, withSin], name: n + "/Add")
+            let passing = slice(x, width, Int(Int64.max), "SlicePass")
+            c.emit("Concat", [sum, passing], [c.output(node)], name: n + "/Concat", attributes: [.init("axis", .int(-1))])
+        } else {
+            c.emit("Add", [withCos, withSin], [c.output(node)], name: n + "/Add")
+        }
+    }
+}

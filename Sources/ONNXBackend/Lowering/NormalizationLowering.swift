@@ -14,6 +14,12 @@ enum NormalizationLowering {
                 decomposeLayerNorm(node, epsilon, c)
             },
         ],
+        "RMSNorm": [
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard case .rmsNorm(let epsilon) = node.op else { return }
+                decomposeRMSNorm(node, epsilon, c)
+            },
+        ],
         "Softmax": [
             LoweringRule(since: 13) { node, c in
                 guard case .softmax(let axis) = node.op else { return }
@@ -37,6 +43,18 @@ enum NormalizationLowering {
             },
         ],
     ]
+
+    /// `scale · x / √(mean(x²) + ε)` over the last axis, as transformers' RMSNorm computes it.
+    static func decomposeRMSNorm(_ node: Node, _ epsilon: Float, _ c: LoweringContext) {
+        let x = c.name(node.inputs[0]), n = node.name
+        let squared = c.emit1("Mul", [x, x], name: n + "/Square")
+        let meanSquare = c.reduceMean(squared, axes: [-1], keepDims: true, name: n + "/ReduceMean")
+        let shifted = c.emit1("Add", [meanSquare, c.scalar(epsilon)], name: n + "/AddEpsilon")
+        let rms = c.emit1("Sqrt", [shifted], name: n + "/Sqrt")
+        let inverse = c.emit1("Reciprocal", [rms], name: n + "/Reciprocal")
+        let normalized = c.emit1("Mul", [x, inverse], name: n + "/Mul")
+        c.emit("Mul", [c.name(node.inputs[1]), normalized], [c.output(node)], name: n + "/MulScale")
+    }
 
     /// `(x − mean) / √(var + ε) · scale + bias` over the last axis, variance biased as torch's.
     static func decomposeLayerNorm(_ node: Node, _ epsilon: Float, _ c: LoweringContext) {

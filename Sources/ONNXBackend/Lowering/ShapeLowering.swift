@@ -36,6 +36,11 @@ enum ShapeLowering {
             return [.init("axis", .int(Int64(axis)))]
         }],
         "Slice": [direct("Slice")],
+        "Range": [direct("Range")],
+        "ArgMax": [direct("ArgMax") { node in
+            guard case .argMax(let axis, let keep) = node.op else { return [] }
+            return [.init("axis", .int(Int64(axis))), .init("keepdims", .int(keep ? 1 : 0))]
+        }],
         "Shape": [direct("Shape")],
         "Expand": [direct("Expand")],
         "CumSum": [LoweringRule(since: Opsets.oldest) { node, c in

@@ -1,0 +1,172 @@
+import ONNXExportIR
+
+/// What sets one LLaMA-style architecture apart from another; everything else is shared.
+public struct LlamaVariant: Sendable {
+    /// `self_attn.qkv_proj` (Phi-3) instead of separate q/k/v projections.
+    public var fusedQKV = false
+    /// `mlp.gate_up_proj` (Phi-3) instead of separate gate/up projections.
+    public var fusedGateUp = false
+    /// RMSNorm on each query and key head before the rotary embedding (Qwen3).
+    public var headNorms = false
+    /// RMSNorm scale is `1 + weight` (Gemma).
+    public var normPlusOne = false
+    /// Embeddings multiplied by √hidden_size (Gemma).
+    public var scaledEmbeddings = false
+    /// `hidden_act` values that mean something else (Gemma's legacy "gelu" is the tanh form).
+    public var activationAliases: [String: Activation] = [:]
+    public var defaultActivation = "silu"
+    public var defaultTiedEmbeddings = false
+    /// How sliding-window attention is configured: never, every layer (Mistral, Phi-3), or per
+    /// `layer_types` when `use_sliding_window` is set (Qwen2/3).
+    public enum SlidingWindow: Sendable { case none, allLayers, layerTypes }
+    public var slidingWindow: SlidingWindow = .none
+}
+
+/// The decoder shared by LLaMA, Mistral, Qwen2, Qwen3, Phi-3 and Gemma (transformers
+/// `modeling_llama.py` and its descendants): embeddings, pre-RMSNorm layers with rotary
+/// grouped-query attention (biases wherever the checkpoint has them) and a gated MLP, a final
+/// norm, and `lm_head` (or the tied embeddings).
+public struct LlamaFamilyDecoder: DecoderModel {
+    let variant: LlamaVariant
+    let w: Weights
+    let root: Weights
+    let hiddenSize: Int
+    let shape: AttentionShape
+    let activation: Activation
+    let epsilon: Double
+    let rope: RotaryConfig
+    let tied: Bool
+    let slidingLayers: Set<Int>
+    public let layerCount: Int
+    public let slidingWindow: Int?
+    public let padTokenID: Int?
+
+    public init(_ c: ConfigReader, _ store: WeightStore, variant: LlamaVariant) throws {
+        self.variant = variant
+        hiddenSize = try c.positiveInt("hidden_size")
+        layerCount = try c.positiveInt("num_hidden_layers")
+        let heads = try c.positiveInt("num_attention_heads")
+        let kvHeads = try c.optionalInt("num_key_value_heads") ?? heads
+        guard kvHeads > 0, heads % kvHeads == 0 else {
+            throw ExportError("\(c.origin): num_attention_heads \(heads) is not a multiple of num_key_value_heads \(kvHeads)")
+        }
+        let headSize = try c.optionalInt("head_dim") ?? hiddenSize / heads
+        guard headSize > 0 else { throw ExportError("\(c.origin): head_dim must be positive") }
+        shape = AttentionShape(heads: heads, keyValueHeads: kvHeads, headSize: headSize, scale: Float(1 / Double(headSize).squareRoot()))
+        let act = try c.string("hidden_act", default: variant.defaultActivation)
+        activation = try variant.activationAliases[act] ?? Activation(configValue: act, origin: c.origin, key: "hidden_act")
+        epsilon = try c.double("rms_norm_eps", default: 1e-6)
+        rope = try RotaryConfig(c, headSize: headSize)
+        tied = try c.bool("tie_word_embeddings", default: variant.defaultTiedEmbeddings)
+        padTokenID = try c.optionalInt("pad_token_id")
+        if try c.bool("use_bidirectional_attention", default: false) {
+            throw ExportError("\(c.origin): use_bidirectional_attention is not supported")
+        }
+        let window = try c.optionalInt("sliding_window")
+        switch variant.slidingWindow {
+        case .none:
+            slidingWindow = nil
+            slidingLayers = []
+        case .allLayers:
+            slidingWindow = window
+            slidingLayers = window == nil ? [] : Set(0..<layerCount)
+        case .layerTypes:
+            let enabled = try c.bool("use_sliding_window", default: false)
+            slidingWindow = enabled ? window : nil
+            let maxWindowLayers = try c.int("max_window_layers", default: 28)
+            slidingLayers = slidingWindow == nil ? [] : Set((0..<layerCount).filter { $0 >= maxWindowLayers })
+        }
+        root = Weights(store)
+        w = root.base(["model", ""], probe: "embed_tokens.weight")
+    }
+
+    public var keyValueHeads: Int { shape.keyValueHeads }
+    public var headSize: Int { shape.headSize }
+
+    public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {
+        let table = try w.value("embed_tokens.weight", rank: 2, in: b)
+        var h = try b.scope("embed_tokens") { try b.embed(inputs.inputIDs, table) }
+        if variant.scaledEmbeddings {
+            h = try b.mul(h, b.scalar(Float(Double(hiddenSize).squareRoot())), name: "EmbeddingScale")
+        }
+        let rotary = try b.rotaryTables(positionIDs: inputs.positionIDs, rope)
+        let slidingMask = slidingLayers.isEmpty ? nil :
+            try b.causalAttentionMask(attentionMask: inputs.attentionMask, inputIDs: inputs.inputIDs, slidingWindow: slidingWindow)
+        var presents: [KeyValue] = []
+        for i in 0..<layerCount {
+            let layer = w.scope("layers.\(i)")
+            let mask = slidingLayers.contains(i) ? (slidingMask ?? inputs.causalMask) : inputs.causalMask
+            let (out, present) = try b.scope("layers.\(i)") {
+                try decoderLayer(h, layer, mask: mask, rotary: rotary, past: inputs.pastKeyValues?[i], b)
+            }
+            h = out
+            presents.append(present)
+        }
+        let normed = try b.scope("norm") { try b.rmsNorm(h, w.scope("norm"), epsilon: epsilon, plusOne: variant.normPlusOne) }
+        return DecoderOutputs(hidden: normed, presents: presents)
+    }
+
+    func decoderLayer(_ x: Value, _ w: Weights, mask: Value, rotary: (cos: Value, sin: Value), past: KeyValue?,
+                      _ b: GraphBuilder) throws -> (Value, KeyValue) {
+        let normed = try b.scope("input_layernorm") { try b.rmsNorm(x, w.scope("input_layernorm"), epsilon: epsilon, plusOne: variant.normPlusOne) }
+        let attention = w.scope("self_attn")
+        let (context, present) = try b.scope("self_attn") {
+            let (q, k, v) = try projections(normed, attention, b)
+            let headNorm: ((Value, String) throws -> Value)? = variant.headNorms ? { x, name in
+                try b.scope(name) { try b.rmsNorm(x, attention.scope(name), epsilon: epsilon, plusOne: variant.normPlusOne) }
+            } : nil
+            let (context, present) = try b.causalSelfAttention(q: q, k: k, v: v, shape: shape, mask: mask, rotary: rotary,
+                                                               past: past, headNorm: headNorm)
+            return (try b.linearHead(context, attention, named: "o_proj"), present)
+        }
+        let h = try b.add(x, context, name: "Residual")
+        let normed2 = try b.scope("post_attention_layernorm") {
+            try b.rmsNorm(h, w.scope("post_attention_layernorm"), epsilon: epsilon, plusOne: variant.normPlusOne)
+        }
+        let mlp = try b.scope("mlp") { try gatedMLP(normed2, w.scope("mlp"), b) }
+        return (try b.add(h, mlp, name: "Residual_1"), present)
+    }
+
+    func projections(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> (Value, Value, Value) {
+        let qWidth = shape.heads * shape.headSize, kvWidth = shape.keyValueHeads * shape.headSize
+        guard variant.fusedQKV else {
+            return (try b.linearHead(x, w, named: "q_proj"), try b.linearHead(x, w, named: "k_proj"), try b.linearHead(x, w, named: "v_proj"))
+        }
+        let fused = try b.linearHead(x, w, named: "qkv_proj")
+        return (try b.columns(fused, 0, qWidth, name: "Query"), try b.columns(fused, qWidth, kvWidth, name: "Key"),
+                try b.columns(fused, qWidth + kvWidth, kvWidth, name: "Value"))
+    }
+
+    /// `down(act(gate(x)) · up(x))`; Phi-3 stores gate and up as one matrix, gate first.
+    func gatedMLP(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> Value {
+        let gate: Value, up: Value
+        if variant.fusedGateUp {
+            let fused = try b.linearHead(x, w, named: "gate_up_proj")
+            guard let width = b.graph.type(of: fused).shape.last?.fixedValue, width % 2 == 0 else {
+                throw ExportError("\(w.store.origin): '\(w.fullName("gate_up_proj.weight"))' must have an even number of rows")
+            }
+            gate = try b.columns(fused, 0, width / 2, name: "Gate")
+            up = try b.columns(fused, width / 2, width / 2, name: "Up")
+        } else {
+            gate = try b.linearHead(x, w, named: "gate_proj")
+            up = try b.linearHead(x, w, named: "up_proj")
+        }
+        let activated = try b.activation(gate, activation)
+        return try b.linearHead(try b.mul(activated, up, name: "GateTimesUp"), w, named: "down_proj")
+    }
+
+    public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
+        if !tied && !root.has("lm_head.weight") {
+            throw ExportError("\(root.store.origin): weight 'lm_head.weight' is missing and tie_word_embeddings is false")
+        }
+        if tied {
+            let table = try w.value("embed_tokens.weight", rank: 2, in: b)
+            return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
+        }
+        return try b.linearHead(hidden, root, named: "lm_head")
+    }
+
+    public func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
+        try b.linearHead(hidden, root, named: "score")
+    }
+}
