@@ -7,6 +7,8 @@ public enum ArchitectureRegistry {
         RoBERTa.entry,
         DistilBERT.entry,
         ELECTRA.entry,
+        GPT2.entry,
+        OpenAIGPT.entry,
         LlamaFamily.llama,
         LlamaFamily.mistral,
         LlamaFamily.qwen2,

@@ -1,0 +1,77 @@
+import ONNXExportIR
+
+/// GPT-2 (transformers `modeling_gpt2.py`): learned positions, pre-LayerNorm blocks with Conv1D
+/// weights and a fused `c_attn`, `activation_function` (tanh GELU by default), a final `ln_f`,
+/// and the head tied to `wte`. `scale_attn_by_inverse_layer_idx` divides layer i's scores by i+1.
+public struct GPT2: DecoderModel {
+    public static let entry = ArchitectureEntry(modelTypes: ["gpt2"], tasks: Task.decoderTasks) { try GPT2($0, $1) }
+
+    let w: Weights
+    let root: Weights
+    let heads: Int
+    let hiddenSize: Int
+    let epsilon: Double
+    let activation: Activation
+    let scaleWeights: Bool
+    let scaleByLayer: Bool
+    public let layerCount: Int
+    public let padTokenID: Int?
+
+    init(_ c: ConfigReader, _ store: WeightStore) throws {
+        hiddenSize = try c.positiveInt("n_embd", default: 768)
+        layerCount = try c.positiveInt("n_layer", default: 12)
+        heads = try c.positiveInt("n_head", default: 12)
+        guard hiddenSize % heads == 0 else { throw ExportError("\(c.origin): n_embd \(hiddenSize) is not a multiple of n_head \(heads)") }
+        epsilon = try c.double("layer_norm_epsilon", default: 1e-5)
+        activation = try Activation(configValue: try c.string("activation_function", default: "gelu_new"), origin: c.origin, key: "activation_function")
+        scaleWeights = try c.bool("scale_attn_weights", default: true)
+        scaleByLayer = try c.bool("scale_attn_by_inverse_layer_idx", default: false)
+        padTokenID = try c.optionalInt("pad_token_id")
+        root = Weights(store)
+        w = root.base(["transformer", ""], probe: "wte.weight")
+    }
+
+    public var keyValueHeads: Int { heads }
+    public var headSize: Int { hiddenSize / heads }
+    public var slidingWindow: Int? { nil }
+
+    func attentionShape(layer: Int) -> AttentionShape {
+        var scale: Float = 1
+        if scaleWeights { scale = Float(1 / Double(headSize).squareRoot()) }
+        if scaleByLayer { scale /= Float(layer + 1) }
+        return AttentionShape(heads: heads, keyValueHeads: heads, headSize: headSize, scale: scale)
+    }
+
+    public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {
+        var h = try b.tokenAndPositionEmbeddings(inputs, tokens: try w.value("wte.weight", rank: 2, in: b),
+                                                 positions: try w.value("wpe.weight", rank: 2, in: b))
+        var presents: [KeyValue] = []
+        for i in 0..<layerCount {
+            let layer = w.scope("h.\(i)")
+            h = try b.scope("h.\(i)") {
+                let normed = try b.scope("ln_1") { try b.layerNorm(h, layer.scope("ln_1"), epsilon: epsilon) }
+                let (attended, present) = try b.scope("attn") {
+                    try b.gptAttention(normed, layer.scope("attn"), shape: attentionShape(layer: i), mask: inputs.causalMask,
+                                       past: inputs.pastKeyValues?[i])
+                }
+                presents.append(present)
+                let h1 = try b.add(attended, h, name: "Residual")
+                let normed2 = try b.scope("ln_2") { try b.layerNorm(h1, layer.scope("ln_2"), epsilon: epsilon) }
+                let mlp = try b.scope("mlp") { try b.gptMLP(normed2, layer.scope("mlp"), activation: activation) }
+                return try b.add(h1, mlp, name: "Residual_1")
+            }
+        }
+        let normed = try b.scope("ln_f") { try b.layerNorm(h, w.scope("ln_f"), epsilon: epsilon) }
+        return DecoderOutputs(hidden: normed, presents: presents)
+    }
+
+    public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
+        let table = try w.value("wte.weight", rank: 2, in: b)
+        return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
+    }
+
+    /// `score` (no bias) for sequence classification, `classifier` for token classification.
+    public func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
+        try b.linearHead(hidden, root, named: task == .textClassification ? "score" : "classifier")
+    }
+}
