@@ -40,7 +40,57 @@ def bert_tensors(c):
     yield "pooler.dense.bias", (h,)
 
 
-MODELS = {"bert-base": (BERT_BASE, bert_tensors)}
+GPT2_LARGE = dict(model_type="gpt2", vocab_size=50257, n_positions=1024, n_embd=1280, n_layer=36, n_head=20,
+                  activation_function="gelu_new", layer_norm_epsilon=1e-5)
+
+
+def gpt2_tensors(c):
+    e = c["n_embd"]
+    yield "wte.weight", (c["vocab_size"], e)
+    yield "wpe.weight", (c["n_positions"], e)
+    for n in range(c["n_layer"]):
+        p = f"h.{n}."
+        for norm in ("ln_1", "ln_2"):
+            yield p + norm + ".weight", (e,)
+            yield p + norm + ".bias", (e,)
+        yield p + "attn.c_attn.weight", (e, 3 * e)
+        yield p + "attn.c_attn.bias", (3 * e,)
+        yield p + "attn.c_proj.weight", (e, e)
+        yield p + "attn.c_proj.bias", (e,)
+        yield p + "mlp.c_fc.weight", (e, 4 * e)
+        yield p + "mlp.c_fc.bias", (4 * e,)
+        yield p + "mlp.c_proj.weight", (4 * e, e)
+        yield p + "mlp.c_proj.bias", (e,)
+    yield "ln_f.weight", (e,)
+    yield "ln_f.bias", (e,)
+
+
+# LLaMA-shaped, over 4 GiB of float32: the size where protobuf-c would corrupt lengths.
+LLAMA_4G = dict(model_type="llama", vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=22,
+                num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=2048, rms_norm_eps=1e-5,
+                tie_word_embeddings=False)
+
+
+def llama_tensors(c):
+    h, i = c["hidden_size"], c["intermediate_size"]
+    kv = h // c["num_attention_heads"] * c["num_key_value_heads"]
+    yield "model.embed_tokens.weight", (c["vocab_size"], h)
+    for n in range(c["num_hidden_layers"]):
+        p = f"model.layers.{n}."
+        yield p + "input_layernorm.weight", (h,)
+        yield p + "self_attn.q_proj.weight", (h, h)
+        yield p + "self_attn.k_proj.weight", (kv, h)
+        yield p + "self_attn.v_proj.weight", (kv, h)
+        yield p + "self_attn.o_proj.weight", (h, h)
+        yield p + "post_attention_layernorm.weight", (h,)
+        yield p + "mlp.gate_proj.weight", (i, h)
+        yield p + "mlp.up_proj.weight", (i, h)
+        yield p + "mlp.down_proj.weight", (h, i)
+    yield "model.norm.weight", (h,)
+    yield "lm_head.weight", (c["vocab_size"], h)
+
+
+MODELS = {"bert-base": (BERT_BASE, bert_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors), "llama-4g": (LLAMA_4G, llama_tensors)}
 
 
 def write_safetensors(path, tensors, seed=0):

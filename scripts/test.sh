@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build --product onnx-export
+swift build -c release --product onnx-export
 swift test 2>&1 | tail -n 40
-export ONNX_EXPORT_BIN="$PWD/.build/debug/onnx-export"
+# The parity tests run the release binary: the one users run (and release-only miscompiles exist).
+export ONNX_EXPORT_BIN="$PWD/.build/release/onnx-export"
 .venv/bin/python -m pytest Tests/parity -q -p no:cacheprovider

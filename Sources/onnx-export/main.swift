@@ -8,7 +8,8 @@ import ONNXExportIR
 /// `onnx-export`: the command-line shell around `Exporter.export`. It parses options, calls the
 /// library, prints what was written, and turns errors into a message and exit code 1.
 struct OnnxExport: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    // A computed property: a `static let` here crashed release builds at start-up (Swift 6.3.1).
+    static var configuration: CommandConfiguration { CommandConfiguration(
         commandName: "onnx-export",
         abstract: "Export a transformers checkpoint (config + weights) to an ONNX model, without PyTorch.",
         discussion: """
@@ -24,12 +25,12 @@ struct OnnxExport: ParsableCommand {
 
         Example:
           onnx-export --model ./bert-tiny --task text-classification --opset 17 ./bert-tiny-onnx
-        """)
+        """) }
 
     @Option(name: .long, help: ArgumentHelp("Checkpoint folder holding config.json and the weights.", valueName: "DIR"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("What the model computes: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice (or an alias such as sentiment-analysis, ner).", valueName: "TASK"))
+    @Option(name: .long, help: ArgumentHelp("What the model computes. Encoders: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice. Decoders: feature-extraction, text-generation, text-generation-with-past (KV cache inputs past_key_values.N.key|value, outputs present.N.key|value), text-classification, token-classification. Aliases: sentiment-analysis, ner, causal-lm, ...", valueName: "TASK"))
     var task: String = "feature-extraction"
 
     @Option(name: .long, help: ArgumentHelp("Target ONNX opset, \(Opsets.oldest) to \(Opsets.newest). The default \(Opsets.default) is the first with a native LayerNormalization, accepted by onnxruntime 1.12 and newer.", valueName: "N"))
