@@ -37,6 +37,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onnx-export-bench"))
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
+    ap.add_argument("--optimum-cli", help="path of optimum-cli (in its own venv) to time the optimum exporter too")
+    ap.add_argument("--opset", type=int, default=17)
     args = ap.parse_args()
 
     ckpt = os.path.join(args.work, args.model)
@@ -47,13 +49,19 @@ def main():
     copy = os.path.join(args.work, "copy.safetensors")
     subprocess.run(["cat", weights], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
 
-    cp_runs, export_runs = [], []
+    cp_runs, export_runs, optimum_runs = [], [], []
     for _ in range(args.runs):
         if os.path.exists(copy):
             os.remove(copy)
         cp_runs.append(timed(["cp", weights, copy]))
         shutil.rmtree(out, ignore_errors=True)
-        export_runs.append(timed([args.bin, "--model", ckpt, "--task", args.task, out]))
+        export_runs.append(timed([args.bin, "--model", ckpt, "--task", args.task, "--opset", str(args.opset), out]))
+        if args.optimum_cli:
+            optimum_out = os.path.join(args.work, "optimum-out")
+            shutil.rmtree(optimum_out, ignore_errors=True)
+            optimum_runs.append(timed([args.optimum_cli, "export", "onnx", "-m", ckpt, "--task", args.task,
+                                       "--opset", str(args.opset), optimum_out]))
+            shutil.rmtree(optimum_out, ignore_errors=True)
     os.remove(copy)
 
     weights_mb = os.path.getsize(weights) / 1e6
@@ -67,9 +75,17 @@ def main():
         "budget_seconds": round(1.5 * cp_t + 1, 2), "export_peak_rss_mb": round(ex_rss, 1),
         "cp_runs": cp_runs, "export_runs": export_runs,
     }
+    if optimum_runs:
+        result["optimum_seconds"] = statistics.median(r[0] for r in optimum_runs)
+        result["optimum_peak_rss_mb"] = round(max(r[1] for r in optimum_runs), 1)
+        result["optimum_over_ours"] = round(result["optimum_seconds"] / ex_t, 1)
+        result["optimum_runs"] = optimum_runs
     print(f"{args.model}: weights {weights_mb:.0f} MB, output {model_mb:.0f} MB")
     print(f"  cp      median {cp_t:.2f} s")
     print(f"  export  median {ex_t:.2f} s  (budget 1.5 x cp + 1 s = {1.5 * cp_t + 1:.2f} s), peak RSS {ex_rss:.0f} MB")
+    if optimum_runs:
+        print(f"  optimum median {result['optimum_seconds']:.2f} s, peak RSS {result['optimum_peak_rss_mb']:.0f} MB "
+              f"({result['optimum_over_ours']}x our time)")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", f"export-{args.model}.json"), "w") as f:
         json.dump(result, f, indent=2)

@@ -39,12 +39,21 @@ enum AttentionLowering {
 enum HeadAttentionLowering {
     static let rules: [String: [LoweringRule]] = [
         "HeadAttention": [
+            // ONNX Attention (opset 23) takes head-split Q, K, V with fewer K/V heads (GQA) and an
+            // additive mask directly; onnxruntime's CPU kernel matches the decomposition (checked
+            // to 1e-7, including grouped heads).
+            LoweringRule(since: 23) { node, c in
+                guard case .headAttention(let scale) = node.op else { return }
+                c.emit("Attention", c.inputNames(node), c.outputNames(node), name: node.name,
+                       attributes: [.init("scale", .float(scale))])
+            },
             LoweringRule(since: Opsets.oldest) { node, c in
                 guard case .headAttention(let scale) = node.op else { return }
                 decompose(node, scale: scale, c)
             },
         ],
         "RotaryEmbedding": [
+            LoweringRule(since: 23) { node, c in nativeRotary(node, c) },
             LoweringRule(since: Opsets.oldest) { node, c in decomposeRotary(node, c) },
         ],
     ]
@@ -78,6 +87,23 @@ enum HeadAttentionLowering {
         } else {
             c.emit("MatMul", [probabilities, v], [c.output(node)], name: n + "/MatMul_1")
         }
+    }
+
+    /// ONNX RotaryEmbedding (opset 23) wants cos/sin as `[B, S, R/2]`: the first half of the
+    /// duplicated `[B, 1, S, R]` tables, made once per graph and shared by every layer.
+    static func nativeRotary(_ node: Node, _ c: LoweringContext) {
+        let width = c.graph.type(of: node.inputs[1]!).shape[3].fixedValue ?? 0
+        let headSize = c.graph.type(of: node.inputs[0]!).shape[3].fixedValue ?? width
+        func half(_ table: Value?, _ label: String) -> String {
+            let full = c.name(table)
+            return c.derived("rotary-half:\(full)") {
+                let sliced = c.emit1("Slice", [full, c.int64s([0]), c.int64s([width / 2]), c.int64s([-1])], name: "/rotary_emb/\(label)Half")
+                return c.axesOp("Squeeze", sliced, axes: [1], name: "/rotary_emb/\(label)Squeeze")
+            }
+        }
+        let cos = half(node.inputs[1], "Cos"), sin = half(node.inputs[2], "Sin")
+        c.emit("RotaryEmbedding", [c.name(node.inputs[0]), cos, sin], c.outputNames(node), name: node.name,
+               attributes: width < headSize ? [.init("rotary_embedding_dim", .int(Int64(width)))] : [])
     }
 
     /// `x·cos + rotate_half(x)·sin` on the first R channels, where rotate_half(x) = [−x₂, x₁].

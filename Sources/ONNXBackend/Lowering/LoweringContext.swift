@@ -10,6 +10,7 @@ final class LoweringContext {
     private var initializerNames: [Int: String] = [:]
     private var sharedConstants: [TensorData: String] = [:]
     private var usedNames: Set<String> = []
+    private var derivedValues: [String: String] = [:]
 
     init(graph: Graph, opset: Int) {
         self.graph = graph
@@ -40,6 +41,15 @@ final class LoweringContext {
 
     func int64s(_ values: [Int]) -> String { constant(.int64(values.map(Int64.init))) }
     func scalar(_ x: Float, dtype: DataType = .float32) -> String { constant(.float32([x], shape: [])) }
+
+    /// A value derived from others once per graph (e.g. half-width rotary tables every layer
+    /// shares): `make` runs the first time `key` is asked for, later calls reuse its result.
+    func derived(_ key: String, _ make: () -> String) -> String {
+        if let name = derivedValues[key] { return name }
+        let name = make()
+        derivedValues[key] = name
+        return name
+    }
 
     /// A fresh name for an intermediate value made inside a decomposition.
     func temp(_ base: String) -> String { unique(base + "_output_0") }

@@ -15,6 +15,11 @@ enum NormalizationLowering {
             },
         ],
         "RMSNorm": [
+            LoweringRule(since: 23) { node, c in
+                guard case .rmsNorm(let epsilon) = node.op else { return }
+                c.emit("RMSNormalization", c.inputNames(node), c.outputNames(node), name: node.name,
+                       attributes: [.init("axis", .int(-1)), .init("epsilon", .float(epsilon))])
+            },
             LoweringRule(since: Opsets.oldest) { node, c in
                 guard case .rmsNorm(let epsilon) = node.op else { return }
                 decomposeRMSNorm(node, epsilon, c)
