@@ -61,5 +61,22 @@ struct TinyCheckpoint {
         return try TinyCheckpoint(config: config, tensors: tensors, skipping: skipping)
     }
 
+    /// A 2-layer GPT-2 language model (n_embd 12, 3 heads), tied head, as `GPT2LMHeadModel` saves it.
+    static func gpt2() throws -> TinyCheckpoint {
+        let e = 12, vocab = 40
+        let config: [String: Any] = ["model_type": "gpt2", "vocab_size": vocab, "n_embd": e, "n_layer": 2, "n_head": 3, "n_positions": 32]
+        var tensors: [(String, [Int])] = [("transformer.wte.weight", [vocab, e]), ("transformer.wpe.weight", [32, e])]
+        for i in 0..<2 {
+            let p = "transformer.h.\(i)."
+            tensors += [(p + "ln_1.weight", [e]), (p + "ln_1.bias", [e]), (p + "ln_2.weight", [e]), (p + "ln_2.bias", [e]),
+                        (p + "attn.c_attn.weight", [e, 3 * e]), (p + "attn.c_attn.bias", [3 * e]),
+                        (p + "attn.c_proj.weight", [e, e]), (p + "attn.c_proj.bias", [e]),
+                        (p + "mlp.c_fc.weight", [e, 4 * e]), (p + "mlp.c_fc.bias", [4 * e]),
+                        (p + "mlp.c_proj.weight", [4 * e, e]), (p + "mlp.c_proj.bias", [e])]
+        }
+        tensors += [("transformer.ln_f.weight", [e]), ("transformer.ln_f.bias", [e])]
+        return try TinyCheckpoint(config: config, tensors: tensors)
+    }
+
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
 }

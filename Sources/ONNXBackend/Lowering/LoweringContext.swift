@@ -15,7 +15,9 @@ final class LoweringContext {
     init(graph: Graph, opset: Int) {
         self.graph = graph
         self.opset = opset
-        for info in graph.values { usedNames.insert(info.name) }
+        // Names of computed values are taken up front; a constant claims its own name when first
+        // used, so weights keep their checkpoint names.
+        for info in graph.values where info.constantData == nil { usedNames.insert(info.name) }
     }
 
     /// The ONNX name of an IR value; constants become initializers on first use.
