@@ -16,6 +16,10 @@ import functools
 import json
 import os
 import subprocess
+
+# Exports run from a thread pool. With CPython's vfork fast path, an exec racing another thread
+# now and then failed with "OSError: [Errno 14] Bad address" here; plain fork does not.
+subprocess._USE_VFORK = False
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
