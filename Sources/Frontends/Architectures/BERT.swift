@@ -2,7 +2,7 @@ import ONNXExportIR
 
 /// BERT (transformers `modeling_bert.py`): absolute positions, token types, post-LayerNorm
 /// layers, a tanh pooler, and `cls.predictions` tied to the word embeddings.
-public struct BERT: EncoderModel {
+public struct BERT: BertFamilyModel {
     public static let entry = ArchitectureEntry(modelTypes: ["bert"], tasks: Task.encoderTasks) { try BERT($0, $1) }
 
     let body: BertFamilyEncoder
@@ -12,9 +12,6 @@ public struct BERT: EncoderModel {
     }
 
     public var takesTokenTypeIDs: Bool { true }
-    public var hiddenSize: Int { body.config.hiddenSize }
-    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value { try body.encode(inputs, b) }
-    public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { try body.pooler(hidden, b) }
 
     public func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
         let root = body.root, config = body.config
@@ -31,12 +28,8 @@ public struct BERT: EncoderModel {
             }
         case .textClassification, .multipleChoice:
             return try b.linearHead(try body.requiredPooler(hidden, b, for: task), root, named: "classifier")
-        case .tokenClassification:
-            return try b.linearHead(hidden, root, named: "classifier")
-        case .questionAnswering:
-            return try b.linearHead(hidden, root, named: "qa_outputs")
-        case .textGeneration, .textGenerationWithPast:
-            throw ExportError("\(task.rawValue) needs a decoder model")
+        default:
+            return try b.sharedEncoderHead(task, hidden: hidden, root)
         }
     }
 }

@@ -48,3 +48,14 @@ struct BertFamilyEncoder {
         return pooled
     }
 }
+
+/// An architecture built on `BertFamilyEncoder`: the body's size, encoding and pooler come for free.
+protocol BertFamilyModel: EncoderModel {
+    var body: BertFamilyEncoder { get }
+}
+
+extension BertFamilyModel {
+    public var hiddenSize: Int { body.config.hiddenSize }
+    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value { try body.encode(inputs, b) }
+    public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { try body.pooler(hidden, b) }
+}

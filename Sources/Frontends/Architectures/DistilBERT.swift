@@ -53,12 +53,8 @@ public struct DistilBERT: EncoderModel {
             let first = try b.firstToken(hidden)
             let pre = try b.scope("pre_classifier") { try b.node(.relu, try b.linear(first, root.scope("pre_classifier"))) }
             return try b.linearHead(pre, root, named: "classifier")
-        case .tokenClassification:
-            return try b.linearHead(hidden, root, named: "classifier")
-        case .questionAnswering:
-            return try b.linearHead(hidden, root, named: "qa_outputs")
-        case .textGeneration, .textGenerationWithPast:
-            throw ExportError("\(task.rawValue) needs a decoder model")
+        default:
+            return try b.sharedEncoderHead(task, hidden: hidden, root)
         }
     }
 }

@@ -4,7 +4,7 @@ import ONNXExportIR
 /// layers on embeddings of width `embedding_size`, projected to `hidden_size` by
 /// `embeddings_project` when the two differ; heads with an erf GELU where BERT uses tanh, and a
 /// `SequenceSummary` for multiple choice.
-public struct ELECTRA: EncoderModel {
+public struct ELECTRA: BertFamilyModel {
     public static let entry = ArchitectureEntry(modelTypes: ["electra"], tasks: Task.encoderTasks) { try ELECTRA($0, $1) }
 
     /// `summary_type`: how multiple choice reduces a sequence to one vector.
@@ -27,8 +27,6 @@ public struct ELECTRA: EncoderModel {
     }
 
     public var takesTokenTypeIDs: Bool { true }
-    public var hiddenSize: Int { body.config.hiddenSize }
-    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value { try body.encode(inputs, b) }
     public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { nil }
 
     public func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
@@ -53,12 +51,8 @@ public struct ELECTRA: EncoderModel {
         case .multipleChoice:
             let pooled = try b.scope("sequence_summary") { try sequenceSummary(hidden, b) }
             return try b.linearHead(pooled, root, named: "classifier")
-        case .tokenClassification:
-            return try b.linearHead(hidden, root, named: "classifier")
-        case .questionAnswering:
-            return try b.linearHead(hidden, root, named: "qa_outputs")
-        case .textGeneration, .textGenerationWithPast:
-            throw ExportError("\(task.rawValue) needs a decoder model")
+        default:
+            return try b.sharedEncoderHead(task, hidden: hidden, root)
         }
     }
 

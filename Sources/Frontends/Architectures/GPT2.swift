@@ -3,50 +3,35 @@ import ONNXExportIR
 /// GPT-2 (transformers `modeling_gpt2.py`): learned positions, pre-LayerNorm blocks with Conv1D
 /// weights and a fused `c_attn`, `activation_function` (tanh GELU by default), a final `ln_f`,
 /// and the head tied to `wte`. `scale_attn_by_inverse_layer_idx` divides layer i's scores by i+1.
-public struct GPT2: DecoderModel {
+public struct GPT2: GPTFamilyModel {
     public static let entry = ArchitectureEntry(modelTypes: ["gpt2"], tasks: Task.decoderTasks) { try GPT2($0, $1) }
 
-    let w: Weights
-    let root: Weights
-    let heads: Int
-    let hiddenSize: Int
-    let epsilon: Double
+    static let tokenTable = "wte.weight"
+    let gpt: GPTFamilyConfig
     let activation: Activation
     let scaleWeights: Bool
     let scaleByLayer: Bool
-    public let layerCount: Int
-    public let padTokenID: Int?
 
     init(_ c: ConfigReader, _ store: WeightStore) throws {
-        hiddenSize = try c.positiveInt("n_embd", default: 768)
-        layerCount = try c.positiveInt("n_layer", default: 12)
-        heads = try c.positiveInt("n_head", default: 12)
-        guard hiddenSize % heads == 0 else { throw ExportError("\(c.origin): n_embd \(hiddenSize) is not a multiple of n_head \(heads)") }
-        epsilon = try c.double("layer_norm_epsilon", default: 1e-5)
+        gpt = try GPTFamilyConfig(c, store, tokenTable: Self.tokenTable)
         activation = try Activation(configValue: try c.string("activation_function", default: "gelu_new"), origin: c.origin, key: "activation_function")
         scaleWeights = try c.bool("scale_attn_weights", default: true)
         scaleByLayer = try c.bool("scale_attn_by_inverse_layer_idx", default: false)
-        padTokenID = try c.optionalInt("pad_token_id")
-        root = Weights(store)
-        w = root.base(["transformer", ""], probe: "wte.weight")
     }
-
-    public var keyValueHeads: Int { heads }
-    public var headSize: Int { hiddenSize / heads }
-    public var slidingWindow: Int? { nil }
 
     func attentionShape(layer: Int) -> AttentionShape {
         var scale: Float = 1
         if scaleWeights { scale = Float(1 / Double(headSize).squareRoot()) }
         if scaleByLayer { scale /= Float(layer + 1) }
-        return AttentionShape(heads: heads, keyValueHeads: heads, headSize: headSize, scale: scale)
+        return AttentionShape(heads: gpt.heads, keyValueHeads: gpt.heads, headSize: headSize, scale: scale)
     }
 
     public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {
+        let w = gpt.w, epsilon = gpt.epsilon
         var h = try b.tokenAndPositionEmbeddings(inputs, tokens: try w.value("wte.weight", rank: 2, in: b),
                                                  positions: try w.value("wpe.weight", rank: 2, in: b))
         var presents: [KeyValue] = []
-        for i in 0..<layerCount {
+        for i in 0..<gpt.layers {
             let layer = w.scope("h.\(i)")
             h = try b.scope("h.\(i)") {
                 let normed = try b.scope("ln_1") { try b.layerNorm(h, layer.scope("ln_1"), epsilon: epsilon) }
@@ -65,13 +50,8 @@ public struct GPT2: DecoderModel {
         return DecoderOutputs(hidden: normed, presents: presents)
     }
 
-    public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
-        let table = try w.value("wte.weight", rank: 2, in: b)
-        return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
-    }
-
     /// `score` (no bias) for sequence classification, `classifier` for token classification.
     public func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
-        try b.linearHead(hidden, root, named: task == .textClassification ? "score" : "classifier")
+        try b.linearHead(hidden, gpt.root, named: task == .textClassification ? "score" : "classifier")
     }
 }

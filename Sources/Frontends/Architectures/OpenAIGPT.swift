@@ -4,7 +4,7 @@ import ONNXExportIR
 /// positions, POST-LayerNorm blocks (`ln_1(x + attn)`, `ln_2(n + mlp)`), Conv1D weights, `afn`
 /// activation ("gelu" is the tanh form here), no final norm, head tied to `tokens_embed`.
 /// transformers has no KV cache for it; the exported cache gives the same logits.
-public struct OpenAIGPT: DecoderModel {
+public struct OpenAIGPT: GPTFamilyModel {
     public static let entry = ArchitectureEntry(modelTypes: ["openai-gpt"],
                                                 tasks: [.featureExtraction, .textGeneration, .textGenerationWithPast, .textClassification]) {
         try OpenAIGPT($0, $1)
@@ -12,41 +12,26 @@ public struct OpenAIGPT: DecoderModel {
 
     static let activations: [String: Activation] = ["gelu": .geluNew, "relu": .relu, "silu": .silu, "swish": .silu]
 
-    let w: Weights
-    let root: Weights
-    let heads: Int
-    let hiddenSize: Int
-    let epsilon: Double
+    static let tokenTable = "tokens_embed.weight"
+    let gpt: GPTFamilyConfig
     let activation: Activation
-    public let layerCount: Int
-    public let padTokenID: Int?
 
     init(_ c: ConfigReader, _ store: WeightStore) throws {
-        hiddenSize = try c.positiveInt("n_embd", default: 768)
-        layerCount = try c.positiveInt("n_layer", default: 12)
-        heads = try c.positiveInt("n_head", default: 12)
-        guard hiddenSize % heads == 0 else { throw ExportError("\(c.origin): n_embd \(hiddenSize) is not a multiple of n_head \(heads)") }
-        epsilon = try c.double("layer_norm_epsilon", default: 1e-5)
+        gpt = try GPTFamilyConfig(c, store, tokenTable: Self.tokenTable)
         let afn = try c.string("afn", default: "gelu")
         guard let a = Self.activations[afn] else {
             throw ExportError("\(c.origin): 'afn' is \"\(afn)\", supported: \(Self.activations.keys.sorted().joined(separator: ", "))")
         }
         activation = a
-        padTokenID = try c.optionalInt("pad_token_id")
-        root = Weights(store)
-        w = root.base(["transformer", ""], probe: "tokens_embed.weight")
     }
 
-    public var keyValueHeads: Int { heads }
-    public var headSize: Int { hiddenSize / heads }
-    public var slidingWindow: Int? { nil }
-
     public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {
-        let shape = AttentionShape(heads: heads, keyValueHeads: heads, headSize: headSize, scale: Float(1 / Double(headSize).squareRoot()))
+        let w = gpt.w, epsilon = gpt.epsilon
+        let shape = AttentionShape(heads: gpt.heads, keyValueHeads: gpt.heads, headSize: headSize, scale: Float(1 / Double(headSize).squareRoot()))
         var h = try b.tokenAndPositionEmbeddings(inputs, tokens: try w.value("tokens_embed.weight", rank: 2, in: b),
                                                  positions: try w.value("positions_embed.weight", rank: 2, in: b))
         var presents: [KeyValue] = []
-        for i in 0..<layerCount {
+        for i in 0..<gpt.layers {
             let layer = w.scope("h.\(i)")
             h = try b.scope("h.\(i)") {
                 let (attended, present) = try b.scope("attn") {
@@ -61,12 +46,7 @@ public struct OpenAIGPT: DecoderModel {
         return DecoderOutputs(hidden: h, presents: presents)
     }
 
-    public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
-        let table = try w.value("tokens_embed.weight", rank: 2, in: b)
-        return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
-    }
-
     public func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
-        try b.linearHead(hidden, root, named: "score")
+        try b.linearHead(hidden, gpt.root, named: "score")
     }
 }

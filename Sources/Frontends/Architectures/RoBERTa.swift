@@ -4,7 +4,7 @@ import ONNXExportIR
 /// same arithmetic): BERT's layers with fairseq position numbering from `padding_idx + 1`, no
 /// `token_type_ids` input, `lm_head` with an erf GELU whatever `hidden_act` says, and a
 /// classification head on `<s>` (dense → tanh → out_proj) instead of the pooler.
-public struct RoBERTa: EncoderModel {
+public struct RoBERTa: BertFamilyModel {
     public static let entry = ArchitectureEntry(modelTypes: ["roberta", "xlm-roberta"], tasks: Task.encoderTasks) { try RoBERTa($0, $1) }
 
     let body: BertFamilyEncoder
@@ -16,9 +16,6 @@ public struct RoBERTa: EncoderModel {
     }
 
     public var takesTokenTypeIDs: Bool { false }
-    public var hiddenSize: Int { body.config.hiddenSize }
-    public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value { try body.encode(inputs, b) }
-    public func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? { try body.pooler(hidden, b) }
 
     public func head(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
         let root = body.root, config = body.config
@@ -41,12 +38,8 @@ public struct RoBERTa: EncoderModel {
             }
         case .multipleChoice:
             return try b.linearHead(try body.requiredPooler(hidden, b, for: task), root, named: "classifier")
-        case .tokenClassification:
-            return try b.linearHead(hidden, root, named: "classifier")
-        case .questionAnswering:
-            return try b.linearHead(hidden, root, named: "qa_outputs")
-        case .textGeneration, .textGenerationWithPast:
-            throw ExportError("\(task.rawValue) needs a decoder model")
+        default:
+            return try b.sharedEncoderHead(task, hidden: hidden, root)
         }
     }
 }

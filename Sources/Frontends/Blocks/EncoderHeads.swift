@@ -41,3 +41,16 @@ extension GraphBuilder {
         }
     }
 }
+
+extension GraphBuilder {
+    /// The heads every encoder family writes the same way: token classification (`classifier` on
+    /// every token) and question answering (`qa_outputs`, two logits per token). Other tasks are
+    /// the architecture's own.
+    public func sharedEncoderHead(_ task: Task, hidden: Value, _ root: Weights) throws -> Value {
+        switch task {
+        case .tokenClassification: return try linearHead(hidden, root, named: "classifier")
+        case .questionAnswering: return try linearHead(hidden, root, named: "qa_outputs")
+        default: throw ExportError("\(task.rawValue) is not an encoder task this architecture supports")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ONNXExportIR
+
+/// What OpenAI GPT and GPT-2 configs share (`n_embd`, `n_layer`, `n_head`,
+/// `layer_norm_epsilon`), with the checkpoint's base prefix (`transformer.` in head models).
+struct GPTFamilyConfig {
+    let hiddenSize: Int
+    let layers: Int
+    let heads: Int
+    let epsilon: Double
+    let padTokenID: Int?
+    let w: Weights
+    let root: Weights
+
+    init(_ c: ConfigReader, _ store: WeightStore, tokenTable: String) throws {
+        hiddenSize = try c.positiveInt("n_embd", default: 768)
+        layers = try c.positiveInt("n_layer", default: 12)
+        heads = try c.positiveInt("n_head", default: 12)
+        guard hiddenSize % heads == 0 else { throw ExportError("\(c.origin): n_embd \(hiddenSize) is not a multiple of n_head \(heads)") }
+        epsilon = try c.double("layer_norm_epsilon", default: 1e-5)
+        padTokenID = try c.optionalInt("pad_token_id")
+        root = Weights(store)
+        w = root.base(["transformer", ""], probe: tokenTable)
+    }
+
+    var headSize: Int { hiddenSize / heads }
+}
+
+/// A GPT-family model: multi-head attention (as many key/value heads as query heads), no
+/// sliding window, and the language-model head tied to the token embeddings.
+protocol GPTFamilyModel: DecoderModel {
+    var gpt: GPTFamilyConfig { get }
+    /// The token embedding table's name under the base prefix (`wte.weight`, `tokens_embed.weight`).
+    static var tokenTable: String { get }
+}
+
+extension GPTFamilyModel {
+    public var layerCount: Int { gpt.layers }
+    public var keyValueHeads: Int { gpt.heads }
+    public var headSize: Int { gpt.headSize }
+    public var slidingWindow: Int? { nil }
+    public var padTokenID: Int? { gpt.padTokenID }
+
+    public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
+        let table = try gpt.w.value(Self.tokenTable, rank: 2, in: b)
+        return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
+    }
+}
