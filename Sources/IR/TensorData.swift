@@ -19,6 +19,24 @@ public enum TensorTransform: Hashable, Sendable {
     case toFloat32
 }
 
+/// Bytes made by code outside the IR when they stream: a deflated zip entry inflated, a
+/// checkpoint range checked against its CRC. `identity` names the bytes (file, offset, what is
+/// done to them) so equal sources compare equal and tied weights are still stored once.
+public protocol TensorByteProducer: Sendable {
+    var identity: String { get }
+    /// Exactly the bytes `stream` delivers.
+    var byteCount: Int { get }
+    func stream(into sink: TensorByteSink) throws
+}
+
+/// A `TensorByteProducer` compared by identity, so it can sit in `TensorData.Storage`.
+public struct ProducedBytes: Hashable, Sendable {
+    public let producer: TensorByteProducer
+    public init(_ producer: TensorByteProducer) { self.producer = producer }
+    public static func == (a: ProducedBytes, b: ProducedBytes) -> Bool { a.producer.identity == b.producer.identity }
+    public func hash(into hasher: inout Hasher) { hasher.combine(producer.identity) }
+}
+
 /// Receives tensor bytes in order. The backend's file writer implements `copy(from:)` with
 /// `copy_file_range`, so untransformed weights never pass through user memory.
 public protocol TensorByteSink: AnyObject {
@@ -52,6 +70,8 @@ public struct TensorData: Hashable, Sendable {
     public indirect enum Storage: Hashable, Sendable {
         case inline([UInt8])
         case file(FileRegion)
+        /// Bytes a reader produces while streaming (inflated, CRC-checked, ...).
+        case produced(ProducedBytes)
         case transformed(TensorData, TensorTransform)
     }
 
@@ -65,6 +85,15 @@ public struct TensorData: Hashable, Sendable {
 
     public var elementCount: Int { shape.reduce(1, *) }
     public var byteCount: Int { elementCount * dtype.byteSize }
+
+    /// A tensor whose bytes a reader produces; checks the producer's size against `shape × dtype`.
+    public static func produced(_ producer: TensorByteProducer, dtype: DataType, shape: [Int]) throws -> TensorData {
+        let t = TensorData(dtype: dtype, shape: shape, storage: .produced(ProducedBytes(producer)))
+        guard t.byteCount == producer.byteCount else {
+            throw ExportError("\(producer.identity): tensor of \(dtype)\(shape) needs \(t.byteCount) bytes but its source holds \(producer.byteCount)")
+        }
+        return t
+    }
 
     /// A file-backed tensor; checks that the byte range holds exactly `shape × dtype`.
     public static func file(_ region: FileRegion, dtype: DataType, shape: [Int]) throws -> TensorData {
@@ -129,6 +158,8 @@ public struct TensorData: Hashable, Sendable {
             try bytes.withUnsafeBytes { try sink.write($0) }
         case .file(let region):
             try sink.copy(from: region)
+        case .produced(let bytes):
+            try bytes.producer.stream(into: sink)
         case .transformed(let base, .sliceRows(let start, _)):
             let rowBytes = base.shape.dropFirst().reduce(1, *) * base.dtype.byteSize
             if case .file(let region) = base.storage {
