@@ -17,6 +17,8 @@ public struct ExportOptions: Sendable {
     public var force = false
     /// A config file to use instead of the folder's `config.json`.
     public var configFile: String? = nil
+    /// The architecture, for original configs that do not name it (`bert_config.json`).
+    public var modelType: String? = nil
 
     public init(modelFolder: String, task: String, outputFolder: String) {
         self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder

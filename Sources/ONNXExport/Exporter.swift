@@ -17,7 +17,7 @@ public enum Exporter {
         }
         let createdFolder = try checkOutputFolder(options.outputFolder, force: options.force)
 
-        let checkpoint = try Checkpoint(folder: options.modelFolder, configFile: options.configFile)
+        let checkpoint = try Checkpoint(folder: options.modelFolder, configFile: options.configFile, modelType: options.modelType)
         let entry = try ArchitectureRegistry.entry(for: checkpoint.modelType, origin: checkpoint.config.origin)
         guard entry.tasks.contains(task) else {
             throw ExportError("model_type \(checkpoint.modelType) does not support task \(task.rawValue); it supports \(entry.tasks.map(\.rawValue).joined(separator: ", "))")

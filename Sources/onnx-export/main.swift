@@ -42,6 +42,9 @@ struct OnnxExport: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A config file to use instead of the folder's config.json.", valueName: "FILE"))
     var config: String?
 
+    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture (bert, gpt2, ...) when the config does not name it, as original configs such as bert_config.json do not.", valueName: "TYPE"))
+    var modelType: String?
+
     @Flag(name: .long, help: "Write into an output folder that already holds files, replacing what the export writes.")
     var force = false
 
@@ -66,6 +69,7 @@ struct OnnxExport: ParsableCommand {
         options.externalData = mode
         options.force = force
         options.configFile = config
+        options.modelType = modelType
         do {
             let report = try Exporter.export(options)
             print(ExportSummary(report).text)

@@ -40,4 +40,14 @@ public struct ArchitectureEntry {
     public var modelTypes: [String]
     public var tasks: [Task]
     public var make: (ConfigReader, WeightStore) throws -> ExportableModel
+    /// How the architecture's original checkpoints name their weights, per layout.
+    public var originalNames: [OriginalLayout: NameTable] = [:]
+}
+
+/// Checkpoint layouts that predate transformers and use their own weight names.
+public enum OriginalLayout: String, Sendable, CaseIterable {
+    /// A TensorFlow v1 checkpoint (Google's `bert_model.ckpt`, OpenAI's GPT-2 `model.ckpt`).
+    case tensorflow
+    /// OpenAI's finetune-transformer-lm numpy parameters (`params_shapes.json` + `params_N.npy`).
+    case openAINumpy
 }

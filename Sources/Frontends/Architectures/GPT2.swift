@@ -4,7 +4,29 @@ import ONNXExportIR
 /// weights and a fused `c_attn`, `activation_function` (tanh GELU by default), a final `ln_f`,
 /// and the head tied to `wte`. `scale_attn_by_inverse_layer_idx` divides layer i's scores by i+1.
 public struct GPT2: GPTFamilyModel {
-    public static let entry = ArchitectureEntry(modelTypes: ["gpt2"], tasks: Task.decoderTasks) { try GPT2($0, $1) }
+    public static let entry = ArchitectureEntry(modelTypes: ["gpt2"], tasks: Task.decoderTasks, make: { try GPT2($0, $1) },
+                                                originalNames: [.tensorflow: openAINames])
+
+    /// OpenAI's original GPT-2 TensorFlow checkpoint (`model.ckpt`): Conv1D weights saved as
+    /// `[1, in, out]` (transformers keeps `[in, out]`), LayerNorm as g/b.
+    static let openAINames = NameTable([
+        NameRule("model/wte", "wte.weight"),
+        NameRule("model/wpe", "wpe.weight"),
+        NameRule("model/h{i}/ln_1/g", "h.{i}.ln_1.weight"),
+        NameRule("model/h{i}/ln_1/b", "h.{i}.ln_1.bias"),
+        NameRule("model/h{i}/attn/c_attn/w", "h.{i}.attn.c_attn.weight", .squeeze),
+        NameRule("model/h{i}/attn/c_attn/b", "h.{i}.attn.c_attn.bias"),
+        NameRule("model/h{i}/attn/c_proj/w", "h.{i}.attn.c_proj.weight", .squeeze),
+        NameRule("model/h{i}/attn/c_proj/b", "h.{i}.attn.c_proj.bias"),
+        NameRule("model/h{i}/ln_2/g", "h.{i}.ln_2.weight"),
+        NameRule("model/h{i}/ln_2/b", "h.{i}.ln_2.bias"),
+        NameRule("model/h{i}/mlp/c_fc/w", "h.{i}.mlp.c_fc.weight", .squeeze),
+        NameRule("model/h{i}/mlp/c_fc/b", "h.{i}.mlp.c_fc.bias"),
+        NameRule("model/h{i}/mlp/c_proj/w", "h.{i}.mlp.c_proj.weight", .squeeze),
+        NameRule("model/h{i}/mlp/c_proj/b", "h.{i}.mlp.c_proj.bias"),
+        NameRule("model/ln_f/g", "ln_f.weight"),
+        NameRule("model/ln_f/b", "ln_f.bias"),
+    ])
 
     static let tokenTable = "wte.weight"
     let gpt: GPTFamilyConfig

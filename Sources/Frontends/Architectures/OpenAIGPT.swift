@@ -6,9 +6,26 @@ import ONNXExportIR
 /// transformers has no KV cache for it; the exported cache gives the same logits.
 public struct OpenAIGPT: GPTFamilyModel {
     public static let entry = ArchitectureEntry(modelTypes: ["openai-gpt"],
-                                                tasks: [.featureExtraction, .textGeneration, .textGenerationWithPast, .textClassification]) {
-        try OpenAIGPT($0, $1)
-    }
+                                                tasks: [.featureExtraction, .textGeneration, .textGenerationWithPast, .textClassification],
+                                                make: { try OpenAIGPT($0, $1) }, originalNames: [.openAINumpy: numpyNames])
+
+    /// finetune-transformer-lm's `params_N.npy`, split by `params_shapes.json` into `params.K`:
+    /// positions, tokens, then per layer the variables in the order `block()` creates them.
+    /// Conv1D weights are saved `[1, in, out]`; transformers squeezes them.
+    static let numpyNames: NameTable = {
+        let perLayer: [(String, LayoutChange)] = [
+            ("attn.c_attn.weight", .squeeze), ("attn.c_attn.bias", .none), ("attn.c_proj.weight", .squeeze), ("attn.c_proj.bias", .none),
+            ("ln_1.weight", .none), ("ln_1.bias", .none), ("mlp.c_fc.weight", .squeeze), ("mlp.c_fc.bias", .none),
+            ("mlp.c_proj.weight", .squeeze), ("mlp.c_proj.bias", .none), ("ln_2.weight", .none), ("ln_2.bias", .none),
+        ]
+        var rules = [NameRule("params.0", "positions_embed.weight"), NameRule("params.1", "tokens_embed.weight")]
+        for layer in 0..<128 {
+            for (k, (name, change)) in perLayer.enumerated() {
+                rules.append(NameRule("params.\(2 + layer * perLayer.count + k)", "h.\(layer).\(name)", change))
+            }
+        }
+        return NameTable(rules)
+    }()
 
     static let activations: [String: Activation] = ["gelu": .geluNew, "relu": .relu, "silu": .silu, "swish": .silu]
 

@@ -8,27 +8,31 @@ public struct Checkpoint {
     public let config: ConfigReader
     public let modelType: String
     public let weights: WeightStore
+    /// The format the weights were read from.
+    public let format: WeightFormat
 
-    public init(folder: String, configFile: String? = nil) throws {
+    /// Opens `folder`; `configFile` overrides the folder's config and `modelType` names the
+    /// architecture when the config (an original one) does not.
+    public init(folder: String, configFile: String? = nil, modelType: String? = nil) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
             throw ExportError("\(folder): no such folder")
         }
         guard isDirectory.boolValue else { throw ExportError("\(folder): not a folder; --model takes the checkpoint's folder") }
         self.folder = folder
-        let configPath = configFile ?? (folder as NSString).appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: configPath) else {
-            throw ExportError("\(configPath): no such file; a checkpoint folder needs a config.json (or pass --config)")
+        config = try ConfigLocator.load(folder: folder, explicit: configFile, modelType: modelType)
+        self.modelType = try config.string("model_type")
+        let entry = try ArchitectureRegistry.entry(for: self.modelType, origin: config.origin)
+        let (format, store) = try WeightFormat.open(folder: folder)
+        if let layout = format.originalLayout {
+            guard let table = entry.originalNames[layout] else {
+                throw ExportError("\(store.origin): \(format.description) checkpoints of model_type \(self.modelType) are not supported")
+            }
+            weights = try table.translate(store)
+        } else {
+            weights = store
         }
-        config = try ConfigReader(file: configPath)
-        guard config.has("model_type") else {
-            throw ExportError("\(configPath): required key 'model_type' is missing; supported model types: \(ArchitectureRegistry.supportedModelTypes.joined(separator: ", "))")
-        }
-        modelType = try config.string("model_type")
-        guard SafetensorsReader.recognizes(folder: folder) else {
-            throw ExportError("\(folder): no weights found; expected model.safetensors or model.safetensors.index.json")
-        }
-        weights = try SafetensorsReader.open(folder: folder)
+        self.format = format
     }
 
     /// Files a deployment needs beside the model (config and tokenizer), those present here.
