@@ -25,6 +25,9 @@ struct OnnxExport: ParsableCommand {
 
         Example:
           onnx-export --model ./bert-tiny --task text-classification --opset 17 ./bert-tiny-onnx
+
+        `onnx-export convert` rewrites an original checkpoint (TensorFlow BERT or GPT-2, OpenAI GPT \
+        numpy parameters) as a transformers folder; see `onnx-export convert --help`.
         """) }
 
     @Option(name: .long, help: ArgumentHelp("Checkpoint folder holding config.json and the weights.", valueName: "DIR"))
@@ -80,4 +83,11 @@ struct OnnxExport: ParsableCommand {
     }
 }
 
-OnnxExport.main()
+// `convert` is dispatched by hand: the export command's positional OUTPUT_DIR would otherwise
+// take the word "convert" as a folder name.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "convert" {
+    Convert.main(Array(arguments.dropFirst()))
+} else {
+    OnnxExport.main(arguments)
+}

@@ -22,4 +22,7 @@ enum SafetensorsDType {
         "F4", "F6_E2M3", "F6_E3M2", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "C64",
     ]
 
+    /// The dtype string a writer puts in the header for `type`.
+    static func name(of type: DataType) -> String? { dataTypes.first { $0.value == type }?.key }
+
 }

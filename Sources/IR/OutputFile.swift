@@ -1,22 +1,21 @@
 import CSystemShims
 import Foundation
-import ONNXExportIR
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A file being written: small pieces are buffered, weight bytes from checkpoint files move with
+/// A file being written (models, data files, converted checkpoints): small pieces are buffered, weight bytes from checkpoint files move with
 /// `copy_file_range` (kernel to kernel, no user memory), with a chunked read/write fallback when
 /// the kernel refuses (another filesystem, an old kernel).
-final class OutputFile: TensorByteSink {
-    let path: String
+public final class OutputFile: TensorByteSink {
+    public let path: String
     private let fd: Int32
     private var buffer: [UInt8] = []
     private let bufferLimit = 1 << 20
-    private(set) var position = 0
+    public private(set) var position = 0
     private var sources: [String: ReadOnlyFile] = [:]
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ExportError("\(path): cannot create (\(String(cString: strerror(errno))))") }
@@ -25,7 +24,7 @@ final class OutputFile: TensorByteSink {
 
     deinit { close(fd) }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > bufferLimit { try flush() }
         if bytes.count >= bufferLimit {
             try writeAll(bytes)
@@ -35,11 +34,11 @@ final class OutputFile: TensorByteSink {
         position += bytes.count
     }
 
-    func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+    public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
 
-    func writeZeros(_ count: Int) throws { try write([UInt8](repeating: 0, count: count)) }
+    public func writeZeros(_ count: Int) throws { try write([UInt8](repeating: 0, count: count)) }
 
-    func copy(from region: FileRegion) throws {
+    public func copy(from region: FileRegion) throws {
         try flush()
         let source = try sourceFile(region.path)
         guard region.offset >= 0, region.offset + region.length <= source.size else {
@@ -64,7 +63,7 @@ final class OutputFile: TensorByteSink {
         position += region.length
     }
 
-    func flush() throws {
+    public func flush() throws {
         guard !buffer.isEmpty else { return }
         try buffer.withUnsafeBytes { try writeAll($0) }
         buffer.removeAll(keepingCapacity: true)

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import ONNXExport
+import ONNXExportIR
+
+/// `onnx-export convert`: the conversion the original documentation describes
+/// (`convert --model_type bert --tf_checkpoint ... --config ... --pytorch_dump_output ...`),
+/// without TensorFlow or PyTorch.
+struct Convert: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "onnx-export convert",
+            abstract: "Convert an original checkpoint into a folder transformers' from_pretrained loads.",
+            discussion: """
+            Reads Google's TensorFlow BERT (bert_model.ckpt + bert_config.json), OpenAI's GPT-2 \
+            TensorFlow checkpoint (model.ckpt + hparams.json) or OpenAI GPT's numpy parameters \
+            (params_shapes.json + params_N.npy) and writes config.json in transformers' form with \
+            the weights under transformers' names and layouts (model.safetensors, or \
+            pytorch_model.bin with --format pytorch). Tokenizer files beside the checkpoint are \
+            copied (GPT-2's encoder.json / vocab.bpe as vocab.json / merges.txt).
+
+            Example:
+              onnx-export convert --model-type bert --tf-checkpoint uncased_L-12_H-768_A-12/bert_model.ckpt \\
+                --config uncased_L-12_H-768_A-12/bert_config.json --output bert-hf
+            """)
+    }
+
+    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, gpt2, openai-gpt.", valueName: "TYPE"))
+    var modelType: String
+
+    @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt), or the folder of OpenAI GPT numpy parameters.", valueName: "PATH"))
+    var tfCheckpoint: String
+
+    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint.", valueName: "FILE"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Folder to write into.", valueName: "DIR"))
+    var output: String
+
+    @Option(name: .long, help: ArgumentHelp("Weights file format: safetensors (model.safetensors) or pytorch (pytorch_model.bin).", valueName: "safetensors|pytorch"))
+    var format: String = "safetensors"
+
+    @Flag(name: .long, help: "Write into an output folder that already holds files.")
+    var force = false
+
+    func run() throws {
+        guard let weightsFormat = ConvertOptions.Format(rawValue: format) else {
+            throw ValidationError("--format must be safetensors or pytorch, not '\(format)'")
+        }
+        var options = ConvertOptions(modelType: modelType, checkpoint: tfCheckpoint, outputFolder: output)
+        options.configFile = config
+        options.format = weightsFormat
+        options.force = force
+        do {
+            let report = try Converter.convert(options)
+            print("Converted \(report.tensorCount) tensors (\(ExportSummary.bytes(report.weightBytes))) from \(report.sourceFormat) in \(String(format: "%.2f", report.seconds)) s:")
+            for file in report.files { print("  \(file)") }
+        } catch let error as ExportError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
