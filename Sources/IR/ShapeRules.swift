@@ -272,7 +272,15 @@ public enum ShapeRules {
             default: throw fail("invalid target size \(t)")
             }
         }
-        guard let hole = target.firstIndex(of: -1) else { return out }
+        guard let hole = target.firstIndex(of: -1) else {
+            // No -1: the element counts must agree wherever both sides are known.
+            let symbolsIn = input.filter { $0.fixedValue == nil }, symbolsOut = out.filter { $0.fixedValue == nil }
+            if !symbolsIn.contains(where: { !$0.isKnown }), symbolsIn.sorted(by: { $0.description < $1.description }) == symbolsOut.sorted(by: { $0.description < $1.description }) {
+                let fixedIn = input.compactMap(\.fixedValue).reduce(1, *), fixedOut = out.compactMap(\.fixedValue).reduce(1, *)
+                guard fixedIn == fixedOut else { throw fail("cannot reshape \(input) to \(target): \(fixedIn) elements per \(symbolsIn) become \(fixedOut)") }
+            }
+            return out
+        }
         // Solve the -1: cancel symbolic dims the output keeps, divide the fixed parts.
         var symbolic = input.filter { $0.fixedValue == nil }
         var fixedIn = input.compactMap(\.fixedValue).reduce(1, *)

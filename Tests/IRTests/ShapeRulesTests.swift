@@ -52,3 +52,12 @@ import Testing
         #expect(b.graph.type(of: out).shape == [.batchSize, .sequenceLength, 10])
     }
 }
+
+@Suite struct ReshapeCountTests {
+    @Test func reshapeWithoutAHoleMustKeepTheElementCount() throws {
+        let b = GraphBuilder(name: "t")
+        let x = b.input("x", TensorType(.float32, [.batchSize, .sequenceLength, 12]))
+        #expect(throws: ExportError.self) { try b.reshape(x, [0, 0, 4, 4]) }
+        #expect(b.graph.type(of: try b.reshape(x, [0, 0, 4, 3])).shape == [.batchSize, .sequenceLength, 4, 3])
+    }
+}
