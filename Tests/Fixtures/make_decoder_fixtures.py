@@ -439,6 +439,9 @@ def write_meta(out_dir: Path, meta: dict) -> None:
 def save_checkpoint(model, out_dir: Path, v: Variant) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
+    # save_pretrained also writes generation_config.json for generative models; the fixture is config + weights
+    # (and ours had eos switched off for the reference run), so it is left out
+    (out_dir / "generation_config.json").unlink(missing_ok=True)
     cfg_path = out_dir / "config.json"
     saved = json.loads(cfg_path.read_text())
     if v.legacy_config is not None:

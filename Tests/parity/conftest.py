@@ -1,7 +1,8 @@
 """pytest wiring for the parity tests (see harness.py for the machinery).
 
 At the end of a session that ran parity tests, ``Tests/parity/.results/parity.json`` holds every max |diff|
-and the terminal summary shows architecture x task -> worst diff over variants and opsets.
+and the terminal summary shows architecture x task -> worst diff over variants and opsets, one table for the
+encoders (test_parity.py) and one for the decoders (test_decoder_parity.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pytest
 
 from harness import (
     ARCH_ORDER,
+    DECODER_ARCH_ORDER,
+    DECODER_TASK_ORDER,
     RESULTS,
     RESULTS_DIR,
     TASK_ORDER,
@@ -29,8 +32,8 @@ def exporter(request, tmp_path_factory) -> Exporter:
     jobs = int(os.environ.get("ONNX_EXPORT_JOBS", min(8, os.cpu_count() or 2)))
     ex = Exporter(tmp_path_factory.mktemp("exports"), jobs)
     if exporter_bin().exists():
-        for fx, opset in getattr(request.config, "_parity_jobs", []):  # prefetch in test order
-            ex.submit(fx, opset)
+        for fx, opset, task in getattr(request.config, "_parity_jobs", []):  # prefetch in test order
+            ex.submit(fx, opset, task)
     yield ex
     ex.close()
 
@@ -40,14 +43,19 @@ def results() -> Results:
     return RESULTS
 
 
+PARITY_TESTS = ("test_parity", "test_decoder_parity")
+
+
 def pytest_collection_finish(session):
-    """Note the (fixture, opset) exports the selected parity tests need, in order, for prefetching."""
+    """Note the (fixture, opset, task) exports the selected parity tests need, in order, for prefetching."""
     jobs = []
     for item in session.items:
         cs = getattr(item, "callspec", None)
-        if cs is not None and item.originalname == "test_parity":
-            jobs.append((cs.params["fx"], cs.params["opset"]))
-            item._parity_key = (cs.params["fx"], cs.params["opset"])
+        if cs is not None and item.originalname in PARITY_TESTS:
+            fx, opset = cs.params["fx"], cs.params["opset"]
+            key = (fx, opset, cs.params.get("task") or fx.task)
+            jobs.append(key)
+            item._parity_key = key
     session.config._parity_jobs = jobs
 
 
@@ -71,11 +79,12 @@ def pytest_report_header(config):
     return [f"onnx-export: {b} ({'present' if b.exists() else 'MISSING'}); parity opsets {opsets()}"]
 
 
-def _table() -> tuple[list[str], dict]:
-    """architecture x task -> worst diff over variants and opsets (or FAIL n/m)."""
+def _table(kind: str = "encoder") -> tuple[list[str], dict]:
+    """architecture x task -> worst diff over variants and opsets (or FAIL n/m), for one kind of fixture."""
+    arch_order, task_order = (ARCH_ORDER, TASK_ORDER) if kind == "encoder" else (DECODER_ARCH_ORDER, DECODER_TASK_ORDER)
     cells: dict[tuple[str, str], dict] = {}
     for e in RESULTS.records.values():
-        if e["status"] == "not run":
+        if e["status"] == "not run" or e.get("kind", "encoder") != kind:
             continue
         c = cells.setdefault((e["model_type"], e["task"]), {"worst": 0.0, "fail": 0, "n": 0})
         c["n"] += 1
@@ -83,12 +92,14 @@ def _table() -> tuple[list[str], dict]:
             c["fail"] += 1
         if e["max_abs_diff"]:
             c["worst"] = max(c["worst"], max(e["max_abs_diff"].values()))
-    archs = [a for a in ARCH_ORDER if any(k[0] == a for k in cells)] + sorted(
-        {k[0] for k in cells} - set(ARCH_ORDER))
-    tasks = [t for t in TASK_ORDER if any(k[1] == t for k in cells)]
+    archs = [a for a in arch_order if any(k[0] == a for k in cells)] + sorted(
+        {k[0] for k in cells} - set(arch_order))
+    tasks = [t for t in task_order if any(k[1] == t for k in cells)] + sorted(
+        {k[1] for k in cells} - set(task_order))
     short = {"feature-extraction": "feature-extr", "text-classification": "text-class",
              "token-classification": "token-class", "question-answering": "question-ans",
-             "multiple-choice": "multi-choice", "fill-mask": "fill-mask"}
+             "multiple-choice": "multi-choice", "fill-mask": "fill-mask", "text-generation": "text-gen",
+             "text-generation-with-past": "text-gen-past"}
     lines = [f"{'':12}" + "".join(f"{short.get(t, t):>14}" for t in tasks)]
     for a in archs:
         row = f"{a:12}"
@@ -108,18 +119,24 @@ def _table() -> tuple[list[str], dict]:
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not any(e["status"] != "not run" for e in RESULTS.records.values()):
         return
-    lines, cells = _table()
+    ran = {e.get("kind", "encoder") for e in RESULTS.records.values() if e["status"] != "not run"}
+    tables = {kind: _table(kind) for kind in ("encoder", "decoder") if kind in ran}
     RESULTS_DIR.mkdir(exist_ok=True)
+    summary = dict(tables["encoder"][1]) if "encoder" in tables else {}
     payload = {
         "exporter": str(exporter_bin()),
         "opsets": opsets(),
         "tolerance": TOLERANCE,
-        "summary": cells,
-        "results": sorted(RESULTS.records.values(), key=lambda e: (e["fixture"], e["opset"])),
+        "summary": summary,
+        "results": sorted(RESULTS.records.values(),
+                          key=lambda e: (e.get("kind", "encoder"), e["fixture"], e["task"], e["opset"])),
     }
+    if "decoder" in tables:
+        payload["decoder_summary"] = tables["decoder"][1]
     (RESULTS_DIR / "parity.json").write_text(json.dumps(payload, indent=1) + "\n")
     tr = terminalreporter
-    tr.section("parity: worst max|onnxruntime - pytorch| over variants and opsets")
-    for line in lines:
-        tr.write_line(line)
+    for kind, (lines, _) in tables.items():
+        tr.section(f"parity ({kind}s): worst max|onnxruntime - pytorch| over variants and opsets")
+        for line in lines:
+            tr.write_line(line)
     tr.write_line(f"(tolerance {TOLERANCE:g}; details in {RESULTS_DIR / 'parity.json'})")

@@ -1,4 +1,9 @@
-"""Shared machinery for the parity tests: fixtures on disk, the exporter CLI, parallel exports, results.
+"""Shared machinery for the parity tests: fixtures on disk, the exporter CLI, parallel exports, checks on an
+exported model, results.
+
+Encoder fixtures live under ``Tests/Fixtures/encoders/<variant>/<task>/`` (plus ``example-bert``), one task each;
+decoder fixtures under ``Tests/Fixtures/decoders/<variant>/<folder>/``, where a ``causal-lm`` folder serves several
+tasks (``fixture.json`` ``"tasks"``, with the ONNX inputs/outputs/axes of each under ``"io"``).
 
 Needs only onnx, onnxruntime and numpy (and pytest). Environment:
 
@@ -50,6 +55,11 @@ TASK_ORDER = [
     "question-answering", "multiple-choice",
 ]
 ARCH_ORDER = ["bert", "roberta", "xlm-roberta", "distilbert", "electra"]
+DECODER_TASK_ORDER = [
+    "text-generation", "text-generation-with-past", "feature-extraction", "text-classification",
+    "token-classification",
+]
+DECODER_ARCH_ORDER = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -108,9 +118,12 @@ def opsets() -> list[int]:
 # fixtures on disk
 
 
+DECODERS = FIXTURES / "decoders"
+
+
 @dataclass(frozen=True)
 class Fixture:
-    name: str  # e.g. "bert-base/fill-mask", "example-bert"
+    name: str  # e.g. "bert-base/fill-mask", "example-bert", "llama/causal-lm"
     dir: Path
 
     @functools.cached_property
@@ -118,8 +131,28 @@ class Fixture:
         return json.loads((self.dir / "fixture.json").read_text())
 
     @property
+    def kind(self) -> str:
+        """"decoder" for fixtures under Tests/Fixtures/decoders, else "encoder"."""
+        return "decoder" if self.dir.is_relative_to(DECODERS) else "encoder"
+
+    @property
     def task(self) -> str:
+        """The single task of an encoder or classification fixture (a causal-lm folder has several: ``tasks``)."""
         return self.meta["task"]
+
+    @property
+    def tasks(self) -> list[str]:
+        return self.meta.get("tasks") or [self.meta["task"]]
+
+    @property
+    def variant(self) -> str:
+        return self.name.split("/")[0]
+
+    def io(self, task: str) -> dict:
+        """ONNX inputs, outputs, input_axes, output_axes for one task (decoder fixture.json ``io``)."""
+        if "io" in self.meta:
+            return self.meta["io"][task]
+        return {k: self.meta[k] for k in ("inputs", "outputs", "input_axes", "output_axes")}
 
     @property
     def model_type(self) -> str:
@@ -147,18 +180,37 @@ class Fixture:
 
 @functools.lru_cache(maxsize=None)
 def discover_fixtures() -> tuple[Fixture, ...]:
-    """Every folder under Tests/Fixtures with a fixture.json; named relative to encoders/ (or Fixtures/)."""
+    """Every encoder fixture: folders under Tests/Fixtures with a fixture.json, except those under decoders/;
+    named relative to encoders/ (or Fixtures/)."""
     found = []
     encoders = FIXTURES / "encoders"
     for meta in sorted(FIXTURES.rglob("fixture.json")):
         d = meta.parent
+        if d.is_relative_to(DECODERS):
+            continue
         base = encoders if d.is_relative_to(encoders) else FIXTURES
         found.append(Fixture(d.relative_to(base).as_posix(), d))
     return tuple(found)
 
 
+@functools.lru_cache(maxsize=None)
+def discover_decoder_fixtures() -> tuple[Fixture, ...]:
+    """Every folder under Tests/Fixtures/decoders with a fixture.json, named relative to decoders/."""
+    if not DECODERS.is_dir():
+        return ()
+    return tuple(Fixture(m.parent.relative_to(DECODERS).as_posix(), m.parent)
+                 for m in sorted(DECODERS.rglob("fixture.json")))
+
+
 def fixture_by_name(name: str) -> Fixture:
     for f in discover_fixtures():
+        if f.name == name:
+            return f
+    raise KeyError(name)
+
+
+def decoder_fixture_by_name(name: str) -> Fixture:
+    for f in discover_decoder_fixtures():
         if f.name == name:
             return f
     raise KeyError(name)
@@ -185,25 +237,27 @@ class Exporter:
     def __init__(self, root: Path, jobs: int):
         self.root = root
         self.pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="onnx-export")
-        self.futures: dict[tuple[str, int], Future] = {}
+        self.futures: dict[tuple[str, str, int], Future] = {}
         self.lock = threading.Lock()
 
-    def _export(self, fx: Fixture, opset: int) -> ExportResult:
-        out = self.root / fx.name.replace("/", "__") / f"op{opset}"
+    def _export(self, fx: Fixture, opset: int, task: str) -> ExportResult:
+        out = self.root / f"{fx.kind}__{fx.name.replace('/', '__')}__{task}" / f"op{opset}"
         t0 = time.perf_counter()
-        p = run_cli(["--model", str(fx.dir), "--task", fx.task, "--opset", str(opset), "--force", str(out)])
+        p = run_cli(["--model", str(fx.dir), "--task", task, "--opset", str(opset), "--force", str(out)])
         return ExportResult(out, p.returncode, p.stdout, p.stderr, time.perf_counter() - t0)
 
-    def submit(self, fx: Fixture, opset: int) -> Future:
+    def submit(self, fx: Fixture, opset: int, task: str | None = None) -> Future:
+        """Start (once) the export of fx for task (default: the fixture's only task) at opset."""
+        task = task or fx.task
         with self.lock:
-            key = (fx.name, opset)
+            key = (fx.kind + ":" + fx.name, task, opset)
             if key not in self.futures:
-                self.futures[key] = self.pool.submit(self._export, fx, opset)
+                self.futures[key] = self.pool.submit(self._export, fx, opset, task)
             return self.futures[key]
 
-    def get(self, fx: Fixture, opset: int) -> ExportResult:
+    def get(self, fx: Fixture, opset: int, task: str | None = None) -> ExportResult:
         try:
-            return self.submit(fx, opset).result()
+            return self.submit(fx, opset, task).result()
         except pytest.fail.Exception:
             raise
         except subprocess.TimeoutExpired as e:
@@ -218,19 +272,144 @@ class Exporter:
 
 
 class Results:
-    def __init__(self) -> None:
-        self.records: dict[tuple[str, int], dict] = {}
+    """One record per (fixture, task, opset); task defaults to the fixture's only task (encoders)."""
 
-    def entry(self, fx: Fixture, opset: int) -> dict:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str, int], dict] = {}
+
+    def entry(self, fx: Fixture, opset: int, task: str | None = None) -> dict:
+        task = task or fx.task
         return self.records.setdefault(
-            (fx.name, opset),
-            {"fixture": fx.name, "model_type": fx.model_type, "task": fx.task, "opset": opset,
+            (fx.kind + ":" + fx.name, task, opset),
+            {"fixture": fx.name, "kind": fx.kind, "model_type": fx.model_type, "task": task, "opset": opset,
              "status": "not run", "max_abs_diff": {}, "problems": []},
         )
 
-    def diff(self, fx: Fixture, opset: int, output: str, value: float) -> None:
-        d = self.entry(fx, opset)["max_abs_diff"]
+    def diff(self, fx: Fixture, opset: int, output: str, value: float, task: str | None = None) -> None:
+        d = self.entry(fx, opset, task)["max_abs_diff"]
         d[output] = max(d.get(output, 0.0), value)
 
 
 RESULTS = Results()
+
+
+# ------------------------------------------------------------------------------------------------
+# checks on an exported model, shared by the parity tests (onnx / onnxruntime are imported lazily so that
+# the harness itself needs only numpy and pytest)
+
+
+def ort_session(path: Path):
+    """An onnxruntime CPU session with one intra-op and one inter-op thread (exports run in parallel)."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+def default_domain_opset(model) -> int | None:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return imp.version
+    return None
+
+
+def describe_dims(vi) -> list | None:
+    """The declared shape of a ValueInfoProto: dim_param strings, dim_value ints, "?" for neither."""
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    dims = []
+    for d in t.shape.dim:
+        if d.HasField("dim_param"):
+            dims.append(d.dim_param)
+        elif d.HasField("dim_value"):
+            dims.append(d.dim_value)
+        else:
+            dims.append("?")
+    return dims
+
+
+def check_port(kind: str, vi, axes: list, elem_type: int, problems: list[str],
+               ref_shapes: list[tuple] | None = None) -> None:
+    """Check one graph input/output against its expected axes: a str is a symbolic dim_param that must match
+    exactly, an int a fixed size, None a fixed size that must be one of the reference shapes' sizes."""
+    import onnx
+
+    t = vi.type.tensor_type
+    if t.elem_type != elem_type:
+        problems.append(f"{kind} {vi.name}: element type {onnx.TensorProto.DataType.Name(t.elem_type)}, "
+                        f"expected {onnx.TensorProto.DataType.Name(elem_type)}")
+    dims = describe_dims(vi)
+    if dims is None:
+        problems.append(f"{kind} {vi.name}: no shape declared, expected {axes}")
+        return
+    if len(dims) != len(axes):
+        problems.append(f"{kind} {vi.name}: rank {len(dims)} {dims}, expected {axes}")
+        return
+    for i, (got, want) in enumerate(zip(dims, axes)):
+        if want is None:
+            sizes = {s[i] for s in (ref_shapes or [])}
+            if got not in sizes:
+                problems.append(f"{kind} {vi.name}: axis {i} is {got!r}, expected a fixed size in {sorted(sizes)}")
+        elif isinstance(want, int):
+            if got != want:
+                problems.append(f"{kind} {vi.name}: axis {i} is {got!r}, expected fixed size {want} ({dims})")
+        elif got != want:
+            problems.append(f"{kind} {vi.name}: axis {i} is {got!r}, expected symbolic {want!r} ({dims})")
+
+
+def check_exported_model(path: Path, opset: int, io: dict, problems: list[str],
+                         input_types: dict[str, int] | None = None) -> tuple[object, bool]:
+    """onnx.checker (full check, on the path so external data works), opset_import, ir_version, graph input
+    names (any order) and output names (in order), declared types and axes. ``io``: {"inputs", "outputs",
+    "input_axes", "output_axes"}; inputs are int64 unless ``input_types`` says otherwise, outputs float32.
+    Returns the model (without external data) and whether its ports allow running it."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except Exception as e:
+        problems.append(f"onnx.checker (full_check): {type(e).__name__}: {e}")
+    model = onnx.load(str(path), load_external_data=False)
+
+    got_opset = default_domain_opset(model)
+    if got_opset != opset:
+        problems.append(f"default-domain opset_import is {got_opset}, requested {opset}")
+    if opset in IR_FOR_OPSET and model.ir_version != IR_FOR_OPSET[opset]:
+        problems.append(f"ir_version {model.ir_version}, expected {IR_FOR_OPSET[opset]} for opset {opset}")
+
+    initializers = {i.name for i in model.graph.initializer}
+    graph_inputs = {vi.name: vi for vi in model.graph.input if vi.name not in initializers}
+    graph_outputs = {vi.name: vi for vi in model.graph.output}
+    if set(graph_inputs) != set(io["inputs"]):
+        problems.append(f"graph inputs {sorted(graph_inputs)}, expected {sorted(io['inputs'])} (any order)")
+    if [vi.name for vi in model.graph.output] != io["outputs"]:
+        problems.append(f"graph outputs {[vi.name for vi in model.graph.output]}, expected {io['outputs']}")
+
+    types = input_types or {}
+    for name in io["inputs"]:
+        if name in graph_inputs:
+            check_port("input", graph_inputs[name], io["input_axes"][name],
+                       types.get(name, onnx.TensorProto.INT64), problems)
+    for name in io["outputs"]:
+        if name in graph_outputs:
+            check_port("output", graph_outputs[name], io["output_axes"][name], onnx.TensorProto.FLOAT, problems)
+    runnable = set(graph_inputs) == set(io["inputs"]) and set(graph_outputs) >= set(io["outputs"])
+    return model, runnable
+
+
+def max_abs_diff(got: np.ndarray, want: np.ndarray, where: np.ndarray | None = None) -> float:
+    """max |got - want| in float64 (over the positions where ``where`` is true, broadcast from the left);
+    NaN or inf anywhere compared gives inf."""
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    d = np.abs(g - w)
+    if where is not None:
+        m = where.astype(bool)
+        m = m.reshape(m.shape + (1,) * (d.ndim - m.ndim))
+        d = d[np.broadcast_to(m, d.shape)]
+    if d.size == 0:
+        return 0.0
+    v = float(d.max())
+    return v if np.isfinite(v) else float("inf")
