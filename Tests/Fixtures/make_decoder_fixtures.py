@@ -12,7 +12,8 @@ extra head (``text-classification``, ``token-classification``). Each folder hold
 
 * ``config.json`` + ``model.safetensors`` exactly as ``model.save_pretrained(dir)`` writes them (the two
   ``*-legacy-*`` variants then rewrite config.json in the transformers-4 spelling that most Hub checkpoints still
-  use; the script checks that transformers reads the rewritten file back to the same model);
+  use; the script checks that transformers reads the rewritten file back to the same model); the
+  generation_config.json that save_pretrained adds for generative models is left out;
 * ``reference.npz`` (float32 outputs, int64 inputs):
 
   causal-lm folders

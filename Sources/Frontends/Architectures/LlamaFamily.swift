@@ -6,14 +6,15 @@ enum LlamaFamily {
     static let llama = entry("llama", LlamaVariant())
 
     /// Mistral (`modeling_mistral.py`): LLaMA with sliding-window attention on every layer.
-    static let mistral = entry("mistral", LlamaVariant(slidingWindow: .allLayers))
+    static let mistral = entry("mistral", LlamaVariant(defaultKeyValueHeads: 8, defaultSlidingWindow: 4096, slidingWindow: .allLayers))
 
     /// Qwen2 (`modeling_qwen2.py`): q/k/v biases (read from the checkpoint), optional sliding
     /// window on layers past `max_window_layers`.
-    static let qwen2 = entry("qwen2", LlamaVariant(slidingWindow: .layerTypes))
+    static let qwen2 = entry("qwen2", LlamaVariant(defaultKeyValueHeads: 32, defaultSlidingWindow: 4096, slidingWindow: .layerTypes))
 
     /// Qwen3 (`modeling_qwen3.py`): per-head RMSNorm on queries and keys, explicit `head_dim`.
-    static let qwen3 = entry("qwen3", LlamaVariant(headNorms: true, slidingWindow: .layerTypes))
+    static let qwen3 = entry("qwen3", LlamaVariant(headNorms: true, defaultHeadSize: 128, defaultSlidingWindow: 4096,
+                                                   slidingWindow: .layerTypes))
 
     /// Phi-3 (`modeling_phi3.py`): fused `qkv_proj` and `gate_up_proj`, sliding window.
     static let phi3 = entry("phi3", LlamaVariant(fusedQKV: true, fusedGateUp: true, slidingWindow: .allLayers))
@@ -22,7 +23,8 @@ enum LlamaFamily {
     /// (its legacy `hidden_act: "gelu"` means the tanh form), tied head.
     static let gemma = entry("gemma", LlamaVariant(normPlusOne: true, scaledEmbeddings: true,
                                                    activationAliases: ["gelu": .geluPytorchTanh],
-                                                   defaultActivation: "gelu_pytorch_tanh", defaultTiedEmbeddings: true))
+                                                   defaultActivation: "gelu_pytorch_tanh", defaultTiedEmbeddings: true,
+                                                   defaultKeyValueHeads: 16, defaultHeadSize: 256))
 
     static func entry(_ modelType: String, _ variant: LlamaVariant) -> ArchitectureEntry {
         ArchitectureEntry(modelTypes: [modelType], tasks: Task.decoderTasks) { try LlamaFamilyDecoder($0, $1, variant: variant) }

@@ -16,6 +16,10 @@ public struct LlamaVariant: Sendable {
     public var activationAliases: [String: Activation] = [:]
     public var defaultActivation = "silu"
     public var defaultTiedEmbeddings = false
+    /// Config-class defaults for keys a config may leave out (nil: derived, e.g. heads or hidden/heads).
+    public var defaultKeyValueHeads: Int? = nil
+    public var defaultHeadSize: Int? = nil
+    public var defaultSlidingWindow: Int? = nil
     /// How sliding-window attention is configured: never, every layer (Mistral, Phi-3), or per
     /// `layer_types` when `use_sliding_window` is set (Qwen2/3).
     public enum SlidingWindow: Sendable { case none, allLayers, layerTypes }
@@ -46,11 +50,11 @@ public struct LlamaFamilyDecoder: DecoderModel {
         hiddenSize = try c.positiveInt("hidden_size")
         layerCount = try c.positiveInt("num_hidden_layers")
         let heads = try c.positiveInt("num_attention_heads")
-        let kvHeads = try c.optionalInt("num_key_value_heads") ?? heads
+        let kvHeads = try c.optionalInt("num_key_value_heads") ?? variant.defaultKeyValueHeads ?? heads
         guard kvHeads > 0, heads % kvHeads == 0 else {
             throw ExportError("\(c.origin): num_attention_heads \(heads) is not a multiple of num_key_value_heads \(kvHeads)")
         }
-        let headSize = try c.optionalInt("head_dim") ?? hiddenSize / heads
+        let headSize = try c.optionalInt("head_dim") ?? variant.defaultHeadSize ?? hiddenSize / heads
         guard headSize > 0 else { throw ExportError("\(c.origin): head_dim must be positive") }
         shape = AttentionShape(heads: heads, keyValueHeads: kvHeads, headSize: headSize, scale: Float(1 / Double(headSize).squareRoot()))
         let act = try c.string("hidden_act", default: variant.defaultActivation)
@@ -62,7 +66,8 @@ public struct LlamaFamilyDecoder: DecoderModel {
         if try c.bool("use_bidirectional_attention", default: false) {
             throw ExportError("\(c.origin): use_bidirectional_attention is not supported")
         }
-        let window = try c.optionalInt("sliding_window")
+        // A missing key takes the class default; an explicit null means no window.
+        let window = c.fields["sliding_window"] == nil ? variant.defaultSlidingWindow : try c.optionalInt("sliding_window")
         switch variant.slidingWindow {
         case .none:
             slidingWindow = nil

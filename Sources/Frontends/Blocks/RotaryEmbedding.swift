@@ -16,10 +16,11 @@ public struct RotaryConfig: Sendable {
     /// `dynamic` scaling only changes the frequencies past `original_max_position_embeddings`, so
     /// within that length the default table is exact; longer inputs would differ (documented).
     public init(_ c: ConfigReader, headSize: Int, defaultTheta: Double = 10000) throws {
-        let parameters = try c.object("rope_parameters")
-        let scaling = try c.object("rope_scaling")
-        let theta = try parameters?.optionalDouble("rope_theta") ?? c.optionalDouble("rope_theta") ?? defaultTheta
-        let partial = try parameters?.optionalDouble("partial_rotary_factor") ?? c.optionalDouble("partial_rotary_factor") ?? 1
+        // transformers 5 (`modeling_rope_utils.py`): a legacy `rope_scaling` replaces
+        // `rope_parameters`; theta comes from the dict, else the top level, else 10000.
+        let source = try c.object("rope_scaling") ?? c.object("rope_parameters")
+        let theta = try source?.optionalDouble("rope_theta") ?? c.optionalDouble("rope_theta") ?? defaultTheta
+        let partial = try source?.optionalDouble("partial_rotary_factor") ?? c.optionalDouble("partial_rotary_factor") ?? 1
         let width = Int(Double(headSize) * partial)
         guard width >= 2, width % 2 == 0, width <= headSize else {
             throw ExportError("\(c.origin): rotary width \(width) (head size \(headSize) × partial_rotary_factor \(partial)) must be even and at most the head size")
@@ -27,7 +28,6 @@ public struct RotaryConfig: Sendable {
         let dim = Float(width)
         var inverse = stride(from: 0, to: width, by: 2).map { i in Float(1) / powf(Float(theta), Float(i) / dim) }
 
-        let source = parameters ?? scaling
         let ropeType = try source.flatMap { try $0.optionalString("rope_type") ?? $0.optionalString("type") } ?? "default"
         switch ropeType {
         case "default", "dynamic":

@@ -1,7 +1,8 @@
 import ONNXExportIR
 
 /// Builds the graph of a causal language model for one task, with optimum's KV cache contract:
-/// inputs `input_ids`, `attention_mask` (covering past and new tokens), `position_ids` and, with
+/// inputs `input_ids`, `attention_mask` (covering past and new tokens), `position_ids` (not for
+/// classification, whose positions count from 0 as optimum's exports do) and, with
 /// a cache, `past_key_values.N.key|value` `[batch_size, kv_heads, past_sequence_length, head_dim]`;
 /// outputs `logits` and `present.N.key|value` over `past_sequence_length + sequence_length`.
 /// One graph serves the first step (a past of length 0) and every later one.
@@ -12,7 +13,15 @@ public enum DecoderTaskGraph {
         let total: Dim = withPast ? .pastSequenceLength + .sequenceLength : .sequenceLength
         let ids = b.input("input_ids", TensorType(.int64, [.batchSize, .sequenceLength]))
         let mask = b.input("attention_mask", TensorType(.int64, [.batchSize, total]))
-        let positions = b.input("position_ids", TensorType(.int64, [.batchSize, .sequenceLength]))
+        // optimum's classification exports take no position_ids: positions are 0..S-1, as
+        // transformers numbers them when none are passed.
+        let classifies = task == .textClassification || task == .tokenClassification
+        // Expanded to [B, S]: ONNX RotaryEmbedding does not broadcast its tables over the batch.
+        let positions = classifies
+            ? try b.node(.expand, try b.unsqueeze(try b.node(.range, b.int64s([0], scalar: true), try b.scalarDimension(ids, axis: 1),
+                                                             b.int64s([1], scalar: true)), [0]),
+                         try b.node(.shape, ids), name: "PositionIDs")
+            : b.input("position_ids", TensorType(.int64, [.batchSize, .sequenceLength]))
         var pasts: [KeyValue]? = nil
         if withPast {
             let cacheType = TensorType(.float32, [.batchSize, .fixed(model.keyValueHeads), .pastSequenceLength, .fixed(model.headSize)])
