@@ -153,6 +153,7 @@ VARIANTS: list[Variant] = [
         "sqrt(head_dim), causal mask as w * tril + -1e4 * (1 - tril), padding mask (1 - mask) * finfo.min added "
         "after, tied lm_head. transformers has no KV cache for it: generate re-runs the full sequence each step "
         "(with the same position_ids rule), which the with-past export must reproduce.",
+        heads=["text-classification"], head_pad_token_id=4,
     ),
     Variant(
         "llama", "llama",
@@ -203,6 +204,7 @@ VARIANTS: list[Variant] = [
                    intermediate_size=56, sliding_window=4096),
         "Mistral: GQA 4/2 heads (head_dim 8), sliding_window 4096 (longer than the sequences: plain causal), "
         "untied lm_head, rms_norm_eps 1e-6.",
+        heads=HEAD_TASKS, head_pad_token_id=6,
     ),
     Variant(
         "mistral-window", "mistral",
@@ -228,6 +230,7 @@ VARIANTS: list[Variant] = [
         "Qwen3: explicit head_dim 12 (q_proj 32 -> 48, o_proj 48 -> 32, not hidden/heads = 8), RMSNorm q_norm / "
         "k_norm over each head's 12 dims applied after the projection and before RoPE, no attention bias, GQA 4/2, "
         "untied lm_head.",
+        heads=HEAD_TASKS, head_pad_token_id=8,
     ),
     Variant(
         "phi3", "phi3",
@@ -236,6 +239,7 @@ VARIANTS: list[Variant] = [
         "Phi-3: fused qkv_proj [q 32 | k 16 | v 16] rows (GQA 4/2 heads, head_dim 8), fused gate_up_proj "
         "[gate 40 | up 40] rows (chunk(2): first half gate), down(up * silu(gate)), pad_token_id 99 (prompt padding "
         "uses it), partial_rotary_factor default 1.0 (written into rope_parameters), rms_norm_eps 1e-5, untied.",
+        heads=["text-classification"], head_pad_token_id=99,
     ),
     Variant(
         "phi3-partial", "phi3",
@@ -256,6 +260,7 @@ VARIANTS: list[Variant] = [
         "eps) * (1 + weight), explicit head_dim 16 != 32 / 4, MQA (4 heads, 1 kv head), GeGLU MLP with "
         "gelu_pytorch_tanh (hidden_act; hidden_activation is written too, as in Hub configs, and ignored by "
         "transformers 5), tied lm_head, pad_token_id 0.",
+        heads=HEAD_TASKS, head_pad_token_id=0,
     ),
     Variant(
         "gemma-legacy-gelu", "gemma",
