@@ -5,37 +5,51 @@ import ONNXExportIR
 /// Builds protobuf-c message structs from the plain spec values. Everything is allocated in the
 /// arena; tensor payloads are not part of these messages (see `ONNXSerializer`), except the
 /// small tensors of node attributes.
-struct ProtoMessages {
+final class ProtoMessages {
     let arena: ProtoArena
+    /// Attribute tensors are packed from memory, so their total is capped well below anything
+    /// that could bring a packed message near protobuf's limit. Big constants belong in
+    /// initializers, whose bytes stream.
+    static let attributeTensorLimit = 256 << 20
+    private var attributeTensorBytes = 0
+
+    init(arena: ProtoArena) { self.arena = arena }
 
     func node(_ spec: ONNXNodeSpec) throws -> UnsafeMutablePointer<Onnx__NodeProto> {
-        let attributes = try spec.attributes.map { Optional(try attribute($0)) }
-        return arena.message(Onnx__NodeProto.self) { p in
+        let attributes = try spec.attributes.map { Optional(try attribute($0, of: spec)) }
+        return try arena.message(Onnx__NodeProto.self) { p in
             onnx__node_proto__init(p)
             p.pointee.n_input = spec.inputs.count
-            p.pointee.input = arena.strings(spec.inputs)
+            p.pointee.input = try arena.strings(spec.inputs)
             p.pointee.n_output = spec.outputs.count
-            p.pointee.output = arena.strings(spec.outputs)
-            p.pointee.name = arena.string(spec.name)
-            p.pointee.op_type = arena.string(spec.opType)
-            if !spec.domain.isEmpty { p.pointee.domain = arena.string(spec.domain) }
+            p.pointee.output = try arena.strings(spec.outputs)
+            p.pointee.name = try arena.optionalString(spec.name)
+            p.pointee.op_type = try arena.string(spec.opType)
+            p.pointee.domain = try arena.optionalString(spec.domain)
             p.pointee.n_attribute = attributes.count
             p.pointee.attribute = arena.array(attributes)
         }
     }
 
-    func attribute(_ spec: ONNXAttributeSpec) throws -> UnsafeMutablePointer<Onnx__AttributeProto> {
-        let tensorValue: UnsafeMutablePointer<Onnx__TensorProto>?
+    /// One attribute, with `type` always set (IR version 2 and later require it).
+    func attribute(_ spec: ONNXAttributeSpec, of node: ONNXNodeSpec) throws -> UnsafeMutablePointer<Onnx__AttributeProto> {
+        var tensorValue: UnsafeMutablePointer<Onnx__TensorProto>? = nil
         if case .tensor(let t) = spec.value {
-            tensorValue = tensorHeader(name: t.name, data: t.data, external: nil)
-            tensorValue?.pointee.has_raw_data = 1
-            tensorValue?.pointee.raw_data = arena.binary(try t.data.materialize())
-        } else {
-            tensorValue = nil
+            attributeTensorBytes += t.data.byteCount
+            guard attributeTensorBytes <= Self.attributeTensorLimit else {
+                throw ExportError("node '\(node.name)': attribute '\(spec.name)' holds a \(t.data.byteCount)-byte tensor; constants this large (over \(Self.attributeTensorLimit >> 20) MiB in all) must be initializers")
+            }
+            let header = try tensorHeader(name: t.name, data: t.data, external: nil)
+            header.pointee.has_raw_data = 1
+            header.pointee.raw_data = arena.binary(try t.data.materialize())
+            guard header.pointee.raw_data.len == t.data.byteCount else {
+                throw ExportError("node '\(node.name)': attribute '\(spec.name)' tensor gave \(header.pointee.raw_data.len) bytes, expected \(t.data.byteCount)")
+            }
+            tensorValue = header
         }
-        return arena.message(Onnx__AttributeProto.self) { p in
+        return try arena.message(Onnx__AttributeProto.self) { p in
             onnx__attribute_proto__init(p)
-            p.pointee.name = arena.string(spec.name)
+            p.pointee.name = try arena.string(spec.name)
             p.pointee.has_type = 1
             switch spec.value {
             case .int(let v):
@@ -69,16 +83,19 @@ struct ProtoMessages {
         }
     }
 
-    func valueInfo(_ spec: ONNXValueInfoSpec) -> UnsafeMutablePointer<Onnx__ValueInfoProto> {
-        let dims = spec.type.shape.map { d -> UnsafeMutablePointer<Onnx__TensorShapeProto__Dimension>? in
-            arena.message(Onnx__TensorShapeProto__Dimension.self) { p in
+    /// A tensor-typed value. Fixed dims become `dim_value`, symbolic ones `dim_param` (their
+    /// spelling, e.g. `past_sequence_length + sequence_length`), `.unknown` a dimension with
+    /// neither, which ONNX reads as an anonymous size.
+    func valueInfo(_ spec: ONNXValueInfoSpec) throws -> UnsafeMutablePointer<Onnx__ValueInfoProto> {
+        let dims = try spec.type.shape.map { d -> UnsafeMutablePointer<Onnx__TensorShapeProto__Dimension>? in
+            try arena.message(Onnx__TensorShapeProto__Dimension.self) { p in
                 onnx__tensor_shape_proto__dimension__init(p)
                 if let v = d.fixedValue {
                     p.pointee.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
                     p.pointee.dim_value = Int64(v)
                 } else if d.isKnown {
                     p.pointee.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
-                    p.pointee.dim_param = arena.string(d.description)
+                    p.pointee.dim_param = try arena.string(d.description)
                 }
             }
         }
@@ -98,29 +115,29 @@ struct ProtoMessages {
             p.pointee.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
             p.pointee.tensor_type = tensorType
         }
-        return arena.message(Onnx__ValueInfoProto.self) { p in
+        return try arena.message(Onnx__ValueInfoProto.self) { p in
             onnx__value_info_proto__init(p)
-            p.pointee.name = arena.string(spec.name)
+            p.pointee.name = try arena.string(spec.name)
             p.pointee.type = type
         }
     }
 
     /// Where an external tensor's bytes live in the data file.
-    struct ExternalLocation {
+    struct ExternalLocation: Equatable {
         var file: String
         var offset: Int
         var length: Int
     }
 
     /// A TensorProto with everything but its payload: name, type, dims, and for external data
-    /// the location entries.
-    func tensorHeader(name: String, data: TensorData, external: ExternalLocation?) -> UnsafeMutablePointer<Onnx__TensorProto> {
-        let entries: [UnsafeMutablePointer<Onnx__StringStringEntryProto>?] = external.map { e in
-            [("location", e.file), ("offset", String(e.offset)), ("length", String(e.length))].map { entry($0.0, $0.1) }
+    /// the location entries (`location`, `offset`, `length`, values as decimal strings).
+    func tensorHeader(name: String, data: TensorData, external: ExternalLocation?) throws -> UnsafeMutablePointer<Onnx__TensorProto> {
+        let entries: [UnsafeMutablePointer<Onnx__StringStringEntryProto>?] = try external.map { e in
+            try [("location", e.file), ("offset", String(e.offset)), ("length", String(e.length))].map { try entry($0.0, $0.1) }
         } ?? []
-        return arena.message(Onnx__TensorProto.self) { p in
+        return try arena.message(Onnx__TensorProto.self) { p in
             onnx__tensor_proto__init(p)
-            p.pointee.name = arena.string(name)
+            p.pointee.name = try arena.string(name)
             p.pointee.has_data_type = 1
             p.pointee.data_type = data.dtype.rawValue
             p.pointee.n_dims = data.shape.count
@@ -134,18 +151,19 @@ struct ProtoMessages {
         }
     }
 
-    func entry(_ key: String, _ value: String) -> UnsafeMutablePointer<Onnx__StringStringEntryProto> {
-        arena.message(Onnx__StringStringEntryProto.self) { p in
+    func entry(_ key: String, _ value: String) throws -> UnsafeMutablePointer<Onnx__StringStringEntryProto> {
+        try arena.message(Onnx__StringStringEntryProto.self) { p in
             onnx__string_string_entry_proto__init(p)
-            p.pointee.key = arena.string(key)
-            p.pointee.value = arena.string(value)
+            p.pointee.key = try arena.string(key)
+            p.pointee.value = try arena.string(value)
         }
     }
 
-    func opset(_ spec: ONNXModelSpec.OpsetImport) -> UnsafeMutablePointer<Onnx__OperatorSetIdProto> {
-        arena.message(Onnx__OperatorSetIdProto.self) { p in
+    /// An opset import; the domain is written even when empty (`ai.onnx`), as onnx's helpers do.
+    func opset(_ spec: ONNXModelSpec.OpsetImport) throws -> UnsafeMutablePointer<Onnx__OperatorSetIdProto> {
+        try arena.message(Onnx__OperatorSetIdProto.self) { p in
             onnx__operator_set_id_proto__init(p)
-            p.pointee.domain = arena.string(spec.domain)
+            p.pointee.domain = try arena.string(spec.domain)
             p.pointee.has_version = 1
             p.pointee.version = spec.version
         }

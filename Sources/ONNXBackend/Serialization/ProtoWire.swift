@@ -1,13 +1,19 @@
-import COnnxProto
 import CProtobufC
+import ONNXExportIR
 
-/// The few protobuf wire-format pieces the serializer writes by hand around protobuf-c's output.
+/// The few protobuf wire-format pieces the serializer writes by hand around protobuf-c's output,
+/// and the one door through which anything is packed by protobuf-c.
 enum ProtoWire {
-    /// The key of a length-delimited field (wire type 2) with a small field number.
-    static func lengthDelimitedTag(_ field: Int) -> UInt8 { UInt8(field << 3 | 2) }
+    /// Readers (onnx, onnxruntime) refuse a protobuf of 2 GiB or more; protobuf-c 1.4.1 itself
+    /// corrupts lengths at 4 GiB. Nothing this large is ever packed or written as one message.
+    static let protobufLimit = 1 << 31
+
+    /// The key of a length-delimited field (wire type 2). The serializer splices only fields
+    /// 5, 7 and 9, whose keys fit one byte (`fieldSize` relies on that).
+    static func lengthDelimitedTag(_ field: Int) -> UInt8 { UInt8(truncatingIfNeeded: field << 3 | 2) }
 
     static func varint(_ value: Int) -> [UInt8] {
-        var v = UInt64(value)
+        var v = UInt64(truncatingIfNeeded: value)
         var out: [UInt8] = []
         repeat {
             var byte = UInt8(v & 0x7f)
@@ -18,16 +24,30 @@ enum ProtoWire {
         return out
     }
 
-    /// Bytes taken by tag + length prefix + `length` bytes of payload.
+    /// Key and length prefix of a length-delimited field with a one-byte key.
+    static func fieldPrefix(_ field: Int, length: Int) -> [UInt8] { [lengthDelimitedTag(field)] + varint(length) }
+
+    /// Bytes taken by a one-byte key + length prefix + `length` bytes of payload.
     static func fieldSize(payload length: Int) -> Int { 1 + varint(length).count + length }
 
-    /// Packs any protobuf-c message into bytes.
-    static func pack<T>(_ message: UnsafeMutablePointer<T>) -> [UInt8] {
-        message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { m in
+    /// Packs a protobuf-c message into bytes; `what` names it in errors. Refuses 2 GiB and more
+    /// (only tensor payloads could get there, and those are spliced in by the serializer).
+    static func pack<T>(_ message: UnsafeMutablePointer<T>, _ what: @autoclosure () -> String) throws -> [UInt8] {
+        try message.withMemoryRebound(to: ProtobufCMessage.self, capacity: 1) { m in
             let size = protobuf_c_message_get_packed_size(m)
+            guard size < protobufLimit else {
+                throw ExportError("\(what()) would take \(size) bytes, over protobuf's 2 GiB limit")
+            }
+            guard size > 0 else { return [] }
             var bytes = [UInt8](repeating: 0, count: size)
-            let written = bytes.withUnsafeMutableBufferPointer { protobuf_c_message_pack(m, $0.baseAddress!) }
-            return Array(bytes[0..<written])
+            let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return protobuf_c_message_pack(m, base)
+            }
+            guard written == size else {
+                throw ExportError("\(what()): protobuf-c packed \(written) bytes after announcing \(size)")
+            }
+            return bytes
         }
     }
 }

@@ -1,0 +1,53 @@
+import ONNXExportIR
+
+/// Writes the files a `Layout` describes. Small pieces go through `OutputFile`'s 1 MiB buffer;
+/// tensor payloads stream from their source (`copy_file_range` for untransformed checkpoint
+/// ranges), so no weight is ever held whole in memory. Every count is checked against the
+/// layout, since the lengths announced up front must match the bytes that follow.
+enum SplicedWriter {
+    /// The model file: model header, graph field, graph header, then each initializer as
+    /// field 5 holding its header and, when inline, its raw_data field (9) with the payload.
+    static func writeModel(_ plan: ONNXSerializer.Layout, to path: String) throws {
+        let file = try OutputFile(path: path)
+        try file.write(plan.modelHeader)
+        try file.write(ProtoWire.fieldPrefix(7, length: plan.graphBytes))
+        try file.write(plan.graphHeader)
+        for entry in plan.entries {
+            try file.write(ProtoWire.fieldPrefix(5, length: entry.tensorBytes))
+            try file.write(entry.header)
+            if entry.external == nil {
+                try file.write(ProtoWire.fieldPrefix(9, length: entry.spec.data.byteCount))
+                try stream(entry.spec, into: file)
+            }
+        }
+        try file.flush()
+        guard file.position == plan.modelBytes else {
+            throw ExportError("\(path): wrote \(file.position) bytes, the layout planned \(plan.modelBytes)")
+        }
+    }
+
+    /// The external data file: each external payload at its aligned offset, zeros between.
+    static func writeData(_ plan: ONNXSerializer.Layout, to path: String) throws {
+        let file = try OutputFile(path: path)
+        for entry in plan.entries {
+            guard let location = entry.external else { continue }
+            try file.writeZeros(location.offset - file.position)
+            try stream(entry.spec, into: file)
+        }
+        try file.flush()
+        guard file.position == plan.dataBytes else {
+            throw ExportError("\(path): wrote \(file.position) bytes, the layout planned \(plan.dataBytes)")
+        }
+    }
+
+    /// Streams one tensor and checks that its source produced exactly the announced byte count
+    /// (a short source would shift every later field and make the file unreadable).
+    static func stream(_ tensor: ONNXInitializerSpec, into file: OutputFile) throws {
+        let start = file.position
+        try tensor.data.stream(into: file)
+        let written = file.position - start
+        guard written == tensor.data.byteCount else {
+            throw ExportError("initializer '\(tensor.name)': its source gave \(written) bytes, expected \(tensor.data.byteCount)")
+        }
+    }
+}
