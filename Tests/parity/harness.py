@@ -361,10 +361,12 @@ def check_port(kind: str, vi, axes: list, elem_type: int, problems: list[str],
 
 
 def check_exported_model(path: Path, opset: int, io: dict, problems: list[str],
-                         input_types: dict[str, int] | None = None) -> tuple[object, bool]:
+                         input_types: dict[str, int] | None = None,
+                         ref_shapes: dict[str, list[tuple]] | None = None) -> tuple[object, bool]:
     """onnx.checker (full check, on the path so external data works), opset_import, ir_version, graph input
     names (any order) and output names (in order), declared types and axes. ``io``: {"inputs", "outputs",
-    "input_axes", "output_axes"}; inputs are int64 unless ``input_types`` says otherwise, outputs float32.
+    "input_axes", "output_axes"}; inputs are int64 unless ``input_types`` says otherwise, outputs float32;
+    ``ref_shapes`` gives, per port, the reference shapes that fixed (None) axes must match.
     Returns the model (without external data) and whether its ports allow running it."""
     import onnx
 
@@ -392,10 +394,11 @@ def check_exported_model(path: Path, opset: int, io: dict, problems: list[str],
     for name in io["inputs"]:
         if name in graph_inputs:
             check_port("input", graph_inputs[name], io["input_axes"][name],
-                       types.get(name, onnx.TensorProto.INT64), problems)
+                       types.get(name, onnx.TensorProto.INT64), problems, (ref_shapes or {}).get(name))
     for name in io["outputs"]:
         if name in graph_outputs:
-            check_port("output", graph_outputs[name], io["output_axes"][name], onnx.TensorProto.FLOAT, problems)
+            check_port("output", graph_outputs[name], io["output_axes"][name], onnx.TensorProto.FLOAT, problems,
+                       (ref_shapes or {}).get(name))
     runnable = set(graph_inputs) == set(io["inputs"]) and set(graph_outputs) >= set(io["outputs"])
     return model, runnable
 

@@ -7,65 +7,16 @@ Ids read ``<variant>/<task>/op<N>``, e.g. ``pytest Tests/parity -k "bert-base/fi
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
 
-from harness import IR_FOR_OPSET, TOLERANCE, Fixture, discover_fixtures, opsets
-
-ONNX_INT64 = onnx.TensorProto.INT64
-ONNX_FLOAT = onnx.TensorProto.FLOAT
+from harness import TOLERANCE, Fixture, check_exported_model, discover_fixtures, opsets
 
 
 def _matrix():
     for fx in discover_fixtures():
         for op in opsets():
             yield pytest.param(fx, op, id=f"{fx.name}/op{op}")
-
-
-def default_domain_opset(model: onnx.ModelProto) -> int | None:
-    for imp in model.opset_import:
-        if imp.domain in ("", "ai.onnx"):
-            return imp.version
-    return None
-
-
-def describe_dims(vi: onnx.ValueInfoProto) -> list | None:
-    t = vi.type.tensor_type
-    if not t.HasField("shape"):
-        return None
-    dims = []
-    for d in t.shape.dim:
-        if d.HasField("dim_param"):
-            dims.append(d.dim_param)
-        elif d.HasField("dim_value"):
-            dims.append(d.dim_value)
-        else:
-            dims.append("?")
-    return dims
-
-
-def check_port(kind: str, vi: onnx.ValueInfoProto, axes: list, ref_shapes: list[tuple], elem_type: int,
-               problems: list[str]) -> None:
-    """axes: symbolic name per axis, or None for a fixed axis whose size must match the reference."""
-    t = vi.type.tensor_type
-    if t.elem_type != elem_type:
-        problems.append(f"{kind} {vi.name}: element type {onnx.TensorProto.DataType.Name(t.elem_type)}, "
-                        f"expected {onnx.TensorProto.DataType.Name(elem_type)}")
-    dims = describe_dims(vi)
-    if dims is None:
-        problems.append(f"{kind} {vi.name}: no shape declared, expected {axes}")
-        return
-    if len(dims) != len(axes):
-        problems.append(f"{kind} {vi.name}: rank {len(dims)} {dims}, expected {axes}")
-        return
-    for i, (got, want) in enumerate(zip(dims, axes)):
-        if want is None:
-            sizes = {s[i] for s in ref_shapes}
-            if got not in sizes:
-                problems.append(f"{kind} {vi.name}: axis {i} is {got!r}, expected fixed size {sizes.pop()}")
-        elif got != want:
-            problems.append(f"{kind} {vi.name}: axis {i} is {got!r}, expected symbolic {want!r} ({dims})")
 
 
 def compare_outputs(fx: Fixture, opset: int, path, results, problems: list[str]) -> None:
@@ -101,37 +52,10 @@ def test_parity(fx: Fixture, opset: int, exporter, results):
         pytest.fail(f"export exited 0 but {path} is missing; the folder holds {held}", pytrace=False)
 
     problems: list[str] = []
-    try:
-        onnx.checker.check_model(str(path), full_check=True)
-    except Exception as e:
-        problems.append(f"onnx.checker (full_check): {type(e).__name__}: {e}")
-    model = onnx.load(str(path), load_external_data=False)
-
-    got_opset = default_domain_opset(model)
-    if got_opset != opset:
-        problems.append(f"default-domain opset_import is {got_opset}, requested {opset}")
-    if opset in IR_FOR_OPSET and model.ir_version != IR_FOR_OPSET[opset]:
-        problems.append(f"ir_version {model.ir_version}, expected {IR_FOR_OPSET[opset]} for opset {opset}")
-
-    initializers = {i.name for i in model.graph.initializer}
-    graph_inputs = {vi.name: vi for vi in model.graph.input if vi.name not in initializers}
-    graph_outputs = {vi.name: vi for vi in model.graph.output}
-    if set(graph_inputs) != set(fx.inputs):
-        problems.append(f"graph inputs {sorted(graph_inputs)}, expected {sorted(fx.inputs)} (any order)")
-    if [vi.name for vi in model.graph.output] != fx.outputs:
-        problems.append(f"graph outputs {[vi.name for vi in model.graph.output]}, expected {fx.outputs}")
-
     ref = fx.reference
-    for name in fx.inputs:
-        if name in graph_inputs:
-            shapes = [ref[f"{s}.input.{name}"].shape for s in ("a", "b")]
-            check_port("input", graph_inputs[name], fx.meta["input_axes"][name], shapes, ONNX_INT64, problems)
-    for name in fx.outputs:
-        if name in graph_outputs:
-            shapes = [ref[f"{s}.output.{name}"].shape for s in ("a", "b")]
-            check_port("output", graph_outputs[name], fx.meta["output_axes"][name], shapes, ONNX_FLOAT, problems)
-
-    runnable = set(graph_inputs) == set(fx.inputs) and set(graph_outputs) >= set(fx.outputs)
+    shapes = {name: [ref[f"{s}.input.{name}"].shape for s in ("a", "b")] for name in fx.inputs}
+    shapes.update({name: [ref[f"{s}.output.{name}"].shape for s in ("a", "b")] for name in fx.outputs})
+    _, runnable = check_exported_model(path, opset, fx.io(fx.task), problems, ref_shapes=shapes)
     if runnable:
         try:
             compare_outputs(fx, opset, path, results, problems)
