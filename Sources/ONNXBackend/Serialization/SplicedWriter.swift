@@ -9,6 +9,9 @@ enum SplicedWriter {
     /// field 5 holding its header and, when inline, its raw_data field (9) with the payload.
     static func writeModel(_ plan: ONNXSerializer.Layout, to path: String) throws {
         let file = try OutputFile(path: path)
+        let inline = plan.entries.filter { $0.external == nil }
+        let prefetcher = TensorPrefetcher(inline.map(\.spec.data))
+        var next = 0
         try file.write(plan.modelHeader)
         try file.write(ProtoWire.fieldPrefix(7, length: plan.graphBytes))
         try file.write(plan.graphHeader)
@@ -17,7 +20,8 @@ enum SplicedWriter {
             try file.write(entry.header)
             if entry.external == nil {
                 try file.write(ProtoWire.fieldPrefix(9, length: entry.spec.data.byteCount))
-                try stream(entry.spec, into: file)
+                try stream(entry.spec, next, prefetcher, into: file)
+                next += 1
             }
         }
         try file.flush()
@@ -29,10 +33,12 @@ enum SplicedWriter {
     /// The external data file: each external payload at its aligned offset, zeros between.
     static func writeData(_ plan: ONNXSerializer.Layout, to path: String) throws {
         let file = try OutputFile(path: path)
-        for entry in plan.entries {
+        let external = plan.entries.filter { $0.external != nil }
+        let prefetcher = TensorPrefetcher(external.map(\.spec.data))
+        for (i, entry) in external.enumerated() {
             guard let location = entry.external else { continue }
             try file.writeZeros(location.offset - file.position)
-            try stream(entry.spec, into: file)
+            try stream(entry.spec, i, prefetcher, into: file)
         }
         try file.flush()
         guard file.position == plan.dataBytes else {
@@ -42,9 +48,10 @@ enum SplicedWriter {
 
     /// Streams one tensor and checks that its source produced exactly the announced byte count
     /// (a short source would shift every later field and make the file unreadable).
-    static func stream(_ tensor: ONNXInitializerSpec, into file: OutputFile) throws {
+    /// Transformed tensors are computed one ahead on the second core by `prefetcher`.
+    static func stream(_ tensor: ONNXInitializerSpec, _ index: Int, _ prefetcher: TensorPrefetcher, into file: OutputFile) throws {
         let start = file.position
-        try tensor.data.stream(into: file)
+        try prefetcher.stream(index, into: file)
         let written = file.position - start
         guard written == tensor.data.byteCount else {
             throw ExportError("initializer '\(tensor.name)': its source gave \(written) bytes, expected \(tensor.data.byteCount)")
