@@ -126,6 +126,11 @@ public struct TensorData: Hashable, Sendable {
     /// The transposed view of a 2-D tensor.
     public func transposed() throws -> TensorData {
         guard shape.count == 2 else { throw ExportError("transpose needs a 2-D tensor, got shape \(shape)") }
+        // Transpose in the stored type, convert after: the transpose then reads its source in
+        // bounded bands straight from the file.
+        if case .transformed(let stored, .toFloat32) = storage {
+            return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(try stored.transposed(), .toFloat32))
+        }
         return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(self, .transpose2D))
     }
 

@@ -78,3 +78,18 @@ import Testing
         #expect(bytes == (TensorData.float32([1, -3]).inlineBytes ?? []))
     }
 }
+
+@Suite struct ConvertedTransposeTests {
+    @Test func halfPrecisionTransposesInItsOwnTypeThenWidens() throws {
+        let halves: [UInt16] = [0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600]  // 1 2 3 4 5 6
+        let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
+        let bytes = TensorData.scalars(halves, dtype: .float16, shape: [6]).inlineBytes ?? []
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 3])
+        let t = try stored.asFloat32().transposed()
+        guard case .transformed(let inner, .toFloat32) = t.storage else { Issue.record("conversion should be outermost"); return }
+        #expect(inner.dtype == .float16)
+        #expect(try t.materialize() == (TensorData.float32([1, 4, 2, 5, 3, 6]).inlineBytes ?? []))
+    }
+}
