@@ -59,8 +59,7 @@ public enum Converter {
                 throw error
             }
             files.append(target)
-            files.append(try writeConfig(checkpoint.config, to: options.outputFolder))
-            files += try copyTokenizerFiles(from: folder, to: options.outputFolder)
+            files += try CompanionFiles.write(config: checkpoint.config, from: folder, to: options.outputFolder)
         } catch {
             if createdFolder { try? FileManager.default.removeItem(atPath: options.outputFolder) }
             throw error
@@ -77,35 +76,6 @@ public enum Converter {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return path }
         let parent = (path as NSString).deletingLastPathComponent
         return parent.isEmpty ? "." : parent
-    }
-
-    /// The config as transformers writes it: the translated fields, keys sorted.
-    static func writeConfig(_ config: ConfigReader, to folder: String) throws -> String {
-        let path = (folder as NSString).appendingPathComponent("config.json")
-        let data = try JSONSerialization.data(withJSONObject: config.fields, options: [.prettyPrinted, .sortedKeys])
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw ExportError("\(path): cannot write (\(error.localizedDescription))")
-        }
-        return path
-    }
-
-    /// Tokenizer files beside an original checkpoint, under the names transformers looks for:
-    /// BERT's `vocab.txt` as is; GPT-2's `encoder.json` / `vocab.bpe` as `vocab.json` / `merges.txt`.
-    static func copyTokenizerFiles(from source: String, to target: String) throws -> [String] {
-        let renames = [("vocab.txt", "vocab.txt"), ("encoder.json", "vocab.json"), ("vocab.bpe", "merges.txt"),
-                       ("vocab.json", "vocab.json"), ("merges.txt", "merges.txt"), ("tokenizer.json", "tokenizer.json")]
-        var copied: [String] = []
-        for (from, to) in renames {
-            let src = (source as NSString).appendingPathComponent(from)
-            let dst = (target as NSString).appendingPathComponent(to)
-            guard FileManager.default.fileExists(atPath: src), !copied.contains(dst) else { continue }
-            if FileManager.default.fileExists(atPath: dst) { try? FileManager.default.removeItem(atPath: dst) }
-            do { try FileManager.default.copyItem(atPath: src, toPath: dst) } catch {
-                throw ExportError("\(dst): cannot copy \(src) (\(error.localizedDescription))")
-            }
-            copied.append(dst)
-        }
-        return copied
     }
 
     static func moveIntoPlace(_ from: String, _ to: String) throws {

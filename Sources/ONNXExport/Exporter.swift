@@ -35,7 +35,7 @@ public enum Exporter {
         do {
             if createdFolder { try createFolder(options.outputFolder) }
             written = try ONNXSerializer.write(spec, toDirectory: options.outputFolder, options: serializeOptions)
-            copied = try copyCompanions(checkpoint.companionFiles, to: options.outputFolder, configOverride: options.configFile)
+            copied = try CompanionFiles.write(config: checkpoint.config, from: checkpoint.folder, to: options.outputFolder)
         } catch {
             if createdFolder { try? FileManager.default.removeItem(atPath: options.outputFolder) }
             throw error
@@ -70,26 +70,4 @@ public enum Exporter {
         }
     }
 
-    /// Copies config and tokenizer files beside the model (the given config file as `config.json`).
-    static func copyCompanions(_ files: [String], to folder: String, configOverride: String?) throws -> [String] {
-        var sources = files
-        if let configOverride {
-            sources.removeAll { ($0 as NSString).lastPathComponent == "config.json" }
-            sources.insert(configOverride, at: 0)
-        }
-        var copied: [String] = []
-        for source in sources {
-            let name = source == configOverride ? "config.json" : (source as NSString).lastPathComponent
-            let target = (folder as NSString).appendingPathComponent(name)
-            if (source as NSString).standardizingPath == (target as NSString).standardizingPath { continue }
-            do {
-                if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
-                try FileManager.default.copyItem(atPath: source, toPath: target)
-            } catch {
-                throw ExportError("\(target): cannot copy \(source) (\(error.localizedDescription))")
-            }
-            copied.append(target)
-        }
-        return copied
-    }
 }

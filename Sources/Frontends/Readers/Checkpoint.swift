@@ -34,13 +34,4 @@ public struct Checkpoint {
         }
         self.format = format
     }
-
-    /// Files a deployment needs beside the model (config and tokenizer), those present here.
-    public var companionFiles: [String] {
-        let names = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
-                     "special_tokens_map.json", "added_tokens.json", "vocab.txt", "vocab.json", "merges.txt",
-                     "spiece.model", "sentencepiece.bpe.model", "tokenizer.model"]
-        return names.map { (folder as NSString).appendingPathComponent($0) }
-            .filter { FileManager.default.fileExists(atPath: $0) }
-    }
 }
