@@ -12,7 +12,7 @@ import ONNXExportIR
         let folder = try SafetensorsTempFolder()
         defer { folder.remove() }
         let path = try folder.write("model.safetensors", bytes)
-        expectSafetensorsError(startingWith: path, mentioning: fragments, sourceLocation: sourceLocation) {
+        expectReaderError(startingWith: path, mentioning: fragments, sourceLocation: sourceLocation) {
             _ = try SafetensorsReader.read(file: path)
         }
     }

@@ -197,10 +197,10 @@ import ONNXExportIR
         let folder = try SafetensorsTempFolder()
         defer { folder.remove() }
         try folder.write("config.json", text: "{}")
-        expectSafetensorsError(startingWith: folder.path, mentioning: ["no safetensors weights", "model.safetensors"]) {
+        expectReaderError(startingWith: folder.path, mentioning: ["no safetensors weights", "model.safetensors"]) {
             _ = try SafetensorsReader.open(folder: folder.path)
         }
-        expectSafetensorsError(startingWith: folder.file("absent"), mentioning: ["no such folder"]) {
+        expectReaderError(startingWith: folder.file("absent"), mentioning: ["no such folder"]) {
             _ = try SafetensorsReader.open(folder: folder.file("absent"))
         }
     }
@@ -210,7 +210,7 @@ import ONNXExportIR
         defer { folder.remove() }
         let first = try folder.write("a.safetensors", SafetensorsBytes.file([.init(name: "w", dtype: "U8", shape: [1], bytes: [1])]))
         let second = try folder.write("b.safetensors", SafetensorsBytes.file([.init(name: "w", dtype: "U8", shape: [1], bytes: [2])]))
-        expectSafetensorsError(startingWith: folder.path, mentioning: ["tensor 'w'", first, second]) {
+        expectReaderError(startingWith: folder.path, mentioning: ["tensor 'w'", first, second]) {
             _ = try SafetensorsReader.open(folder: folder.path)
         }
     }
@@ -221,7 +221,7 @@ import ONNXExportIR
         try writeShardedCheckpoint(in: folder, weightMap: """
             {"embed.weight": "model-00001-of-00002.safetensors", "head.weight": "model-00003-of-00002.safetensors"}
             """)
-        expectSafetensorsError(
+        expectReaderError(
             startingWith: folder.file("model.safetensors.index.json"),
             mentioning: ["model-00003-of-00002.safetensors", "head.weight", "does not exist"]
         ) {
@@ -235,7 +235,7 @@ import ONNXExportIR
         try writeShardedCheckpoint(in: folder, weightMap: """
             {"embed.weight": "model-00001-of-00002.safetensors", "head.weight": "model-00001-of-00002.safetensors"}
             """)
-        expectSafetensorsError(
+        expectReaderError(
             startingWith: folder.file("model.safetensors.index.json"),
             mentioning: ["tensor 'head.weight'", "model-00001-of-00002.safetensors", "has no tensor of that name"]
         ) {
@@ -248,7 +248,7 @@ import ONNXExportIR
         let folder = try SafetensorsTempFolder()
         defer { folder.remove() }
         try writeShardedCheckpoint(in: folder, weightMap: #"{"embed.weight": "\#(shard)"}"#)
-        expectSafetensorsError(
+        expectReaderError(
             startingWith: folder.file("model.safetensors.index.json"),
             mentioning: ["tensor 'embed.weight'", "'\(shard)'", "not a plain file name"]
         ) {
@@ -271,7 +271,7 @@ import ONNXExportIR
             let folder = try SafetensorsTempFolder()
             defer { folder.remove() }
             let indexPath = try folder.write("model.safetensors.index.json", text: index)
-            expectSafetensorsError(startingWith: indexPath, mentioning: [problem]) {
+            expectReaderError(startingWith: indexPath, mentioning: [problem]) {
                 _ = try SafetensorsReader.open(folder: folder.path)
             }
         }
@@ -283,7 +283,7 @@ import ONNXExportIR
         defer { folder.remove() }
         try writeShardedCheckpoint(in: folder)
         let shard = try folder.write("model-00002-of-00002.safetensors", [1, 2, 3])
-        expectSafetensorsError(startingWith: shard, mentioning: ["3 bytes"]) {
+        expectReaderError(startingWith: shard, mentioning: ["3 bytes"]) {
             _ = try SafetensorsReader.open(folder: folder.path)
         }
     }

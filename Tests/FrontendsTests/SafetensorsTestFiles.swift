@@ -78,10 +78,10 @@ enum SafetensorsBytes {
     }
 }
 
-/// Expects `body` to throw an `ExportError` whose message starts with `path` and mentions every
+/// Expects `body` to throw an `ExportError` (any reader's) whose message starts with `path` and mentions every
 /// one of `fragments`; returns the message for further checks.
 @discardableResult
-func expectSafetensorsError(
+func expectReaderError(
     startingWith path: String,
     mentioning fragments: [String],
     sourceLocation: SourceLocation = #_sourceLocation,

@@ -45,23 +45,6 @@ enum TFFixtures {
     }
 }
 
-/// Expects `body` to throw an `ExportError` that starts with `path` and mentions every fragment.
-@discardableResult
-func expectReaderError(
-    startingWith path: String,
-    mentioning fragments: [String],
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () throws -> Void
-) -> String? {
-    let error = #expect(throws: ExportError.self, sourceLocation: sourceLocation) { try body() }
-    guard let message = error?.message else { return nil }
-    #expect(message.hasPrefix(path + ":"), "message should start with the file: \(message)", sourceLocation: sourceLocation)
-    for fragment in fragments {
-        #expect(message.contains(fragment), "message should mention \(fragment): \(message)", sourceLocation: sourceLocation)
-    }
-    return message
-}
-
 /// A fresh folder under the system temp directory, removed by `remove()`.
 struct TensorBundleTempFolder {
     let path: String
