@@ -16,8 +16,12 @@ public enum ConfigLocator {
         } else if let found = candidates.map({ (folder as NSString).appendingPathComponent($0) })
                     .first(where: { FileManager.default.fileExists(atPath: $0) }) {
             path = found
+        } else if let modelType {
+            // OpenAI GPT's numpy release ships no config: the architecture's defaults apply, as
+            // transformers' own converter did.
+            return ConfigReader(origin: "\(folder) (no config: \(modelType) defaults)", fields: ["model_type": modelType])
         } else {
-            throw ExportError("\((folder as NSString).appendingPathComponent("config.json")): no such file; a checkpoint folder needs a config.json, bert_config.json or hparams.json (or pass --config)")
+            throw ExportError("\((folder as NSString).appendingPathComponent("config.json")): no such file; a checkpoint folder needs a config.json, bert_config.json or hparams.json (or pass --config, or --model-type to use the architecture's defaults)")
         }
         return try translate(try ConfigReader(file: path), modelType: modelType)
     }

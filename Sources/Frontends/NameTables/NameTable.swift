@@ -28,7 +28,8 @@ public struct NameTable: Sendable {
     public init(_ rules: [NameRule]) { self.rules = rules }
 
     /// The store under transformers' names, layouts changed as the rules say.
-    public func translate(_ store: WeightStore) throws -> WeightStore {
+    /// `label` says whose layout this is, for the error when nothing matches (`bert TensorFlow`).
+    public func translate(_ store: WeightStore, label: String = "this architecture's original") throws -> WeightStore {
         // Rules without `{i}` are exact names, looked up directly; the rest are matched as patterns.
         let exact = Dictionary(rules.filter { !$0.original.contains("{i}") }.map { ($0.original, $0) }, uniquingKeysWith: { a, _ in a })
         let compiled = try rules.filter { $0.original.contains("{i}") }.map { rule -> (NSRegularExpression, NameRule) in
@@ -59,7 +60,8 @@ public struct NameTable: Sendable {
             }
         }
         guard !out.isEmpty else {
-            throw ExportError("\(store.origin): none of its \(store.tensors.count) tensors has a name this architecture's original layout knows")
+            let example = store.tensors.keys.sorted().first.map { " (e.g. '\($0)')" } ?? ""
+            throw ExportError("\(store.origin): none of its \(store.tensors.count) tensors\(example) has a name the \(label) layout uses; is the model type right?")
         }
         return WeightStore(origin: store.origin, tensors: out)
     }

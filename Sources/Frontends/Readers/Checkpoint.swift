@@ -28,7 +28,7 @@ public struct Checkpoint {
             guard let table = entry.originalNames[layout] else {
                 throw ExportError("\(store.origin): \(format.description) checkpoints of model_type \(self.modelType) are not supported")
             }
-            weights = try table.translate(store)
+            weights = try table.translate(store, label: "\(self.modelType) \(format.description)")
         } else {
             weights = store
         }
