@@ -4,6 +4,8 @@ import ONNXExportIR
 /// order. Original layouts (TensorFlow, OpenAI numpy) are renamed by the architecture's tables.
 public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertible {
     case safetensors
+    /// `torch.save` zip checkpoints (`pytorch_model.bin`, sharded with `pytorch_model.bin.index.json`).
+    case pytorch
     /// A TensorFlow v1 checkpoint (tensor bundle: `PREFIX.index` + `PREFIX.data-*`).
     case tensorflow
     /// OpenAI's finetune-transformer-lm parameters (`params_shapes.json` + `params_N.npy`).
@@ -14,7 +16,7 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     /// Whose names the tensors carry when they are not transformers'.
     public var originalLayout: OriginalLayout? {
         switch self {
-        case .safetensors: return nil
+        case .safetensors, .pytorch: return nil
         case .tensorflow: return .tensorflow
         case .openAINumpy: return .openAINumpy
         }
@@ -23,6 +25,7 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     func recognizes(folder: String) -> Bool {
         switch self {
         case .safetensors: return SafetensorsReader.recognizes(folder: folder)
+        case .pytorch: return PyTorchReader.recognizes(folder: folder)
         case .tensorflow: return TensorBundleReader.recognizes(folder: folder)
         case .openAINumpy: return NumpyReader.recognizes(folder: folder)
         }
@@ -31,6 +34,7 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     func read(folder: String) throws -> WeightStore {
         switch self {
         case .safetensors: return try SafetensorsReader.open(folder: folder)
+        case .pytorch: return try PyTorchReader.open(folder: folder)
         case .tensorflow: return try TensorBundleReader.open(folder: folder)
         case .openAINumpy: return try NumpyReader.open(folder: folder)
         }
@@ -39,7 +43,7 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     /// The first format the folder holds, and its tensors under their stored names.
     public static func open(folder: String) throws -> (WeightFormat, WeightStore) {
         guard let format = allCases.first(where: { $0.recognizes(folder: folder) }) else {
-            throw ExportError("\(folder): no weights found; expected model.safetensors (or shards with model.safetensors.index.json), a TensorFlow checkpoint (*.index + *.data-*), or params_shapes.json + params_N.npy")
+            throw ExportError("\(folder): no weights found; expected model.safetensors (or shards with model.safetensors.index.json), pytorch_model.bin (or its shards), a TensorFlow checkpoint (*.index + *.data-*), or params_shapes.json + params_N.npy")
         }
         return (format, try format.read(folder: folder))
     }

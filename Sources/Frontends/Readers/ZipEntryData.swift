@@ -1,0 +1,67 @@
+import ONNXExportIR
+
+/// A zip entry whose data has been located and checked to lie inside the file.
+///
+/// Small entries (a pickle, a byte-order marker) are read whole with `readAll`, which always
+/// checks the CRC-32. Tensor bytes are handed out lazily with `tensor`: a file region for a stored
+/// entry, so the writer can copy it with `copy_file_range` (its CRC is not checked: that would
+/// mean reading every weight twice), or a producer that inflates a deflated entry in bounded
+/// chunks while the tensor streams and checks its length and CRC-32 as it goes.
+struct ZipEntryData: Sendable {
+    let archivePath: String
+    let entry: ZipEntry
+    /// The entry's bytes as they lie in the file (compressed for deflate).
+    let data: FileRegion
+
+    var isStored: Bool { entry.method == ZipEntry.stored }
+
+    /// The whole entry, uncompressed; refused if it declares more than `limit` bytes.
+    func readAll(limit: Int) throws -> [UInt8] {
+        guard entry.uncompressedSize <= limit else {
+            throw ExportError("\(archivePath): zip entry '\(entry.name)' declares \(entry.uncompressedSize) bytes,"
+                + " more than the \(limit) this record can need")
+        }
+        if isStored {
+            let bytes = try ReadOnlyFile(path: archivePath).readBytes(at: data.offset, count: data.length)
+            var crc = ZipCRC32()
+            crc.update(bytes)
+            try ZipInflation.checkCRC(crc.value, entry: entry, archivePath: archivePath)
+            return bytes
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entry.uncompressedSize)
+        try ZipInflation(archivePath: archivePath, entry: entry, compressed: data).run { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// A tensor of `dtype` and `shape` whose bytes start `byteOffset` bytes into the entry's
+    /// uncompressed contents; an error if they run past its end.
+    func tensor(byteOffset: Int, dtype: DataType, shape: [Int]) throws -> TensorData {
+        guard let length = Self.byteCount(dtype: dtype, shape: shape) else {
+            throw ExportError("\(archivePath): zip entry '\(entry.name)': \(dtype)\(shape) is too large to count in 64 bits")
+        }
+        guard byteOffset >= 0, let end = ZipFields.sum(byteOffset, length), end <= entry.uncompressedSize else {
+            throw ExportError("\(archivePath): zip entry '\(entry.name)' holds \(entry.uncompressedSize) bytes,"
+                + " too few for \(length) bytes of \(dtype)\(shape) at byte \(byteOffset)")
+        }
+        if isStored {
+            return try .file(FileRegion(path: archivePath, offset: data.offset + byteOffset, length: length), dtype: dtype, shape: shape)
+        }
+        let slice = ZipInflatedSlice(archivePath: archivePath, entry: entry, compressed: data, start: byteOffset, length: length)
+        return try .produced(slice, dtype: dtype, shape: shape)
+    }
+
+    /// `element size × product(shape)`, or nil on overflow or a negative dimension. Every partial
+    /// product here bounds the one `TensorData.byteCount` computes, so a shape accepted here
+    /// cannot trap there.
+    static func byteCount(dtype: DataType, shape: [Int]) -> Int? {
+        var count = dtype.byteSize
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+}

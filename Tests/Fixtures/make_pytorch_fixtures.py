@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Generate the PyTorch-checkpoint fixtures under ``Tests/Fixtures/pytorch``.
+
+The Swift ``PyTorchReader`` reads ``torch.save`` zip archives without PyTorch; this script is the only
+place torch touches them. It needs ``torch`` and ``safetensors`` (the tests need neither)::
+
+    /work/venv-torch/bin/python Tests/Fixtures/make_pytorch_fixtures.py
+
+What it writes (each file a few KB; torch pads every record to 64 bytes):
+
+* ``state_dict/pytorch_model.bin``: ``torch.save`` of a module's state_dict (an ``OrderedDict`` with
+  ``_metadata``, so the pickle ends with BUILD) extended with one tensor per storage class
+  (float32/16/64, bfloat16, int64/32/16/8, uint8, bool), a uint16 tensor (``UntypedStorage`` +
+  ``_rebuild_tensor_v3``), two slices of one shared storage (``storage_offset`` 2 and 5), a 0-d
+  tensor, an empty tensor, a ``Parameter`` (``_rebuild_parameter``), a ``Parameter`` with a Python
+  attribute (``_rebuild_parameter_with_state``), the transpose of a 2-D tensor (strides ``[1, 3]``)
+  and a ``[1, 4]`` row whose size-1 dimension has an arbitrary stride.
+* ``custom/weights.custom.pt``: the same dict saved with ``_use_new_zipfile_serialization=True`` to a
+  custom name, so the record prefix is ``weights.custom``, not ``archive`` or ``pytorch_model``.
+* ``protocol4/pytorch_model.bin``: the same dict saved with ``pickle_protocol=4`` (FRAME, MEMOIZE,
+  SHORT_BINUNICODE, STACK_GLOBAL), and ``protocol1/pytorch_model.bin`` with ``pickle_protocol=1``
+  (INT for booleans, no PROTO opcode).
+* ``nocrc/pytorch_model.bin``: saved after ``torch.serialization.set_crc32_options(False)``, so every
+  record's CRC-32 is 0 ("not computed"), which torch loads and so must the reader.
+* ``deflated/pytorch_model.bin``: ``state_dict/pytorch_model.bin`` re-zipped by Python's ``zipfile``
+  with ZIP_DEFLATED, every record compressed (torch itself loads it).
+* ``sharded/``: ``pytorch_model-0000{1,2}-of-00002.bin`` and ``pytorch_model.bin.index.json`` as
+  transformers writes them; ``loose/``: two ``.bin`` files and no index.
+* ``expected/state_dict.safetensors``: every tensor of the dict, made contiguous, written by the
+  safetensors package; the Swift tests compare dtype, shape and bytes of every tensor the PyTorch
+  reader finds with this file as the SafetensorsReader reads it.
+* ``bad/``: files the reader must refuse with a clear message: a pickle calling ``os.system``
+  (GLOBAL) and one calling ``builtins.eval`` (STACK_GLOBAL) whose command would create a marker
+  file, a truncated archive, a central directory offset past the end, a deflated ``data.pkl`` that
+  inflates to more than its declared size, a wrong CRC-32 on ``data.pkl``, a deflated storage with
+  a wrong CRC-32, the legacy (pre-1.6) format, a non-contiguous tensor, a big-endian byte order,
+  and a zip that is not a PyTorch checkpoint.
+
+Torch writes a random ``.data/serialization_id``, so the bytes change each run; the tensors do not.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import json
+import shutil
+import struct
+import zipfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+OUT = Path(__file__).resolve().parent / "pytorch"
+
+# The commands the hostile pickles would run; the Swift tests check these files never appear.
+OS_SYSTEM_MARKER = "/tmp/onnx-export-pytorch-fixture-os-system-ran"
+EVAL_MARKER = "/tmp/onnx-export-pytorch-fixture-eval-ran"
+
+
+def state_dict() -> collections.OrderedDict:
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LayerNorm(2))
+    sd = module.state_dict()  # an OrderedDict with `_metadata`: GLOBAL, REDUCE, SETITEMS, BUILD
+    shared = torch.arange(10, dtype=torch.float32) * 0.5
+    sd["f16"] = torch.randn(3).half()
+    sd["bf16"] = torch.randn(2, 2).bfloat16()
+    sd["f64"] = torch.tensor([1.25, -2.5], dtype=torch.float64)
+    sd["i64"] = torch.tensor([1, -2, 3])
+    sd["i32"] = torch.tensor([[7, -8]], dtype=torch.int32)
+    sd["i16"] = torch.tensor([300, -300], dtype=torch.int16)
+    sd["i8"] = torch.tensor([-5, 6], dtype=torch.int8)
+    sd["u8"] = torch.tensor([250, 1], dtype=torch.uint8)
+    sd["bool"] = torch.tensor([True, False, True])
+    sd["u16"] = torch.tensor([65535, 2], dtype=torch.uint16)
+    sd["shared.a"] = shared[2:5]
+    sd["shared.b"] = shared.view(2, 5)[1]
+    sd["scalar"] = torch.tensor(3.5)
+    sd["empty"] = torch.zeros(0, 4)
+    sd["param"] = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    with_state = torch.nn.Parameter(torch.tensor([4.0]))
+    with_state.note = "kept"
+    sd["param_with_state"] = with_state
+    sd["transposed"] = torch.arange(6, dtype=torch.float32).view(2, 3).t()
+    sd["row"] = torch.arange(8, dtype=torch.float32).view(2, 4)[1:2]
+    assert sd["row"].stride() == (4, 1) and sd["transposed"].stride() == (1, 3)
+    return sd
+
+
+def rezip(source: Path, target: Path, compression: int, override: dict[str, bytes] | None = None) -> None:
+    """Copies every record of `source` into a fresh zip at `target` (no FB padding, no Zip64)."""
+    override = override or {}
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", compression) as zout:
+        for info in zin.infolist():
+            data = override.get(info.filename, zin.read(info.filename))
+            zout.writestr(zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=compression)
+
+
+def central_entry(data: bytes, name: str) -> int:
+    """Offset of the central directory header for `name`."""
+    position = data.find(b"PK\x01\x02")
+    while position >= 0:
+        name_length, extra_length, comment_length = struct.unpack("<HHH", data[position + 28:position + 34])
+        if data[position + 46:position + 46 + name_length] == name.encode():
+            return position
+        position = data.find(b"PK\x01\x02", position + 46 + name_length + extra_length + comment_length)
+    raise KeyError(name)
+
+
+def patch(path: Path, offset: int, fmt: str, value: int) -> None:
+    data = bytearray(path.read_bytes())
+    struct.pack_into(fmt, data, offset, value)
+    path.write_bytes(bytes(data))
+
+
+def fake_archive(target: Path, pickle_bytes: bytes, prefix: str = "archive") -> None:
+    """A zip shaped like torch.save's, holding a hand-written data.pkl."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as z:
+        z.writestr(f"{prefix}/data.pkl", pickle_bytes)
+        z.writestr(f"{prefix}/byteorder", b"little")
+        z.writestr(f"{prefix}/version", b"3\n")
+
+
+def write_good(sd: collections.OrderedDict) -> None:
+    (OUT / "state_dict").mkdir(parents=True)
+    main = OUT / "state_dict" / "pytorch_model.bin"
+    torch.save(sd, main)
+
+    (OUT / "custom").mkdir()
+    torch.save(sd, OUT / "custom" / "weights.custom.pt", _use_new_zipfile_serialization=True)
+    for protocol in (1, 4):
+        (OUT / f"protocol{protocol}").mkdir()
+        torch.save(sd, OUT / f"protocol{protocol}" / "pytorch_model.bin", pickle_protocol=protocol)
+
+    (OUT / "nocrc").mkdir()
+    torch.serialization.set_crc32_options(False)
+    try:
+        torch.save(sd, OUT / "nocrc" / "pytorch_model.bin")
+    finally:
+        torch.serialization.set_crc32_options(True)
+    with zipfile.ZipFile(OUT / "nocrc" / "pytorch_model.bin") as z:
+        assert all(info.CRC == 0 for info in z.infolist())
+
+    (OUT / "deflated").mkdir()
+    rezip(main, OUT / "deflated" / "pytorch_model.bin", zipfile.ZIP_DEFLATED)
+
+    names = list(sd.keys())
+    halves = [names[: len(names) // 2], names[len(names) // 2:]]
+    (OUT / "sharded").mkdir()
+    (OUT / "loose").mkdir()
+    weight_map = {}
+    for number, keys in enumerate(halves, start=1):
+        shard_name = f"pytorch_model-{number:05d}-of-00002.bin"
+        shard = collections.OrderedDict((k, sd[k]) for k in keys)
+        torch.save(shard, OUT / "sharded" / shard_name)
+        torch.save(shard, OUT / "loose" / ("first.bin" if number == 1 else "second.bin"))
+        weight_map.update({k: shard_name for k in keys})
+    total = sum(t.numel() * t.element_size() for t in sd.values())
+    index = {"metadata": {"total_size": total}, "weight_map": weight_map}
+    (OUT / "sharded" / "pytorch_model.bin.index.json").write_text(json.dumps(index, indent=2) + "\n")
+
+    (OUT / "expected").mkdir()
+    save_file({k: v.detach().contiguous().clone() for k, v in sd.items()}, OUT / "expected" / "state_dict.safetensors")
+
+    # Every good file must load in torch with the same values.
+    for path in [main, OUT / "custom" / "weights.custom.pt", OUT / "nocrc" / "pytorch_model.bin", OUT / "protocol1" / "pytorch_model.bin",
+                 OUT / "protocol4" / "pytorch_model.bin", OUT / "deflated" / "pytorch_model.bin"]:
+        # torch's weights-only unpickler lacks protocol 1's INT and protocol 4's FRAME; these files
+        # were just written here, so the full unpickler is safe.
+        loaded = torch.load(path, weights_only=False)
+        assert list(loaded) == names, path
+        for k in names:
+            assert torch.equal(loaded[k], sd[k]), (path, k)
+
+
+def write_bad(sd: collections.OrderedDict) -> None:
+    bad = OUT / "bad"
+    bad.mkdir()
+    main = OUT / "state_dict" / "pytorch_model.bin"
+
+    # GLOBAL os system, then REDUCE: what a malicious checkpoint looks like to pickle.load.
+    command = f"touch {OS_SYSTEM_MARKER}".encode()
+    os_system = (b"\x80\x02cos\nsystem\nq\x00X" + struct.pack("<I", len(command)) + command + b"\x85R.")
+    fake_archive(bad / "global_os_system.bin", os_system)
+    # The same through STACK_GLOBAL (protocol 4): builtins.eval of an expression that writes a file.
+    expression = f"open({EVAL_MARKER!r}, 'w').write('ran')".encode()
+    module, name = b"builtins", b"eval"
+    eval_pickle = (b"\x80\x04\x8c" + bytes([len(module)]) + module + b"\x8c" + bytes([len(name)]) + name
+                   + b"\x93X" + struct.pack("<I", len(expression)) + expression + b"\x85R.")
+    fake_archive(bad / "global_builtins_eval.bin", eval_pickle, prefix="evil")
+
+    data = main.read_bytes()
+    (bad / "truncated.bin").write_bytes(data[: len(data) // 2])
+
+    # A plain (non-Zip64) archive whose end record points the central directory past the end.
+    rezip(main, bad / "cd_offset_past_end.bin", zipfile.ZIP_STORED)
+    end = bad.joinpath("cd_offset_past_end.bin").read_bytes().rfind(b"PK\x05\x06")
+    patch(bad / "cd_offset_past_end.bin", end + 16, "<I", 0x7FFF0000)
+
+    # data.pkl deflated, its declared size (central directory) 16 bytes smaller than it inflates to.
+    rezip(main, bad / "inflates_past_size.bin", zipfile.ZIP_DEFLATED)
+    target = bad.joinpath("inflates_past_size.bin").read_bytes()
+    entry = central_entry(target, "pytorch_model/data.pkl")
+    declared = struct.unpack("<I", target[entry + 24:entry + 28])[0]
+    patch(bad / "inflates_past_size.bin", entry + 24, "<I", declared - 16)
+
+    # A stored archive whose data.pkl CRC-32 is wrong in the central directory.
+    rezip(main, bad / "wrong_crc.bin", zipfile.ZIP_STORED)
+    target = bad.joinpath("wrong_crc.bin").read_bytes()
+    entry = central_entry(target, "pytorch_model/data.pkl")
+    crc = struct.unpack("<I", target[entry + 16:entry + 20])[0]
+    patch(bad / "wrong_crc.bin", entry + 16, "<I", crc ^ 0xFFFFFFFF)
+
+    # A deflated archive whose first storage (0.weight) has a wrong CRC-32: found while streaming.
+    rezip(main, bad / "wrong_crc_deflated_storage.bin", zipfile.ZIP_DEFLATED)
+    target = bad.joinpath("wrong_crc_deflated_storage.bin").read_bytes()
+    entry = central_entry(target, "pytorch_model/data/0")
+    crc = struct.unpack("<I", target[entry + 16:entry + 20])[0]
+    patch(bad / "wrong_crc_deflated_storage.bin", entry + 16, "<I", crc ^ 0x1)
+
+    torch.save({"a": torch.ones(2)}, bad / "legacy.bin", _use_new_zipfile_serialization=False)
+
+    torch.save({"strided": torch.arange(12, dtype=torch.float32).view(3, 4)[:, ::2]}, bad / "non_contiguous.bin")
+
+    rezip(main, bad / "big_endian.bin", zipfile.ZIP_STORED, override={"pytorch_model/byteorder": b"big"})
+
+    with zipfile.ZipFile(bad / "not_pytorch.zip", "w") as z:
+        z.writestr("readme.txt", b"just a zip")
+
+
+def main() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    sd = state_dict()
+    write_good(sd)
+    write_bad(sd)
+    for path in sorted(OUT.rglob("*")):
+        if path.is_file():
+            print(f"{path.stat().st_size:7d}  {path.relative_to(OUT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import ONNXExportIR
+@testable import ONNXExportFrontends
+
+/// The files `Tests/Fixtures/make_pytorch_fixtures.py` wrote with torch, and the same tensors
+/// as the safetensors package wrote them (`expected/state_dict.safetensors`).
+enum PyTorchFixtures {
+    static let root: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/pytorch").path
+
+    static func path(_ relative: String) -> String { root + "/" + relative }
+
+    /// The commands in the hostile fixtures would create these files.
+    static let osSystemMarker = "/tmp/onnx-export-pytorch-fixture-os-system-ran"
+    static let evalMarker = "/tmp/onnx-export-pytorch-fixture-eval-ran"
+
+    /// Every tensor of the fixture state_dict, as SafetensorsReader reads the expected file.
+    static func expected() throws -> [String: TensorData] {
+        try SafetensorsReader.read(file: path("expected/state_dict.safetensors"))
+    }
+
+    /// Checks `tensors` holds exactly the expected names, each with the expected dtype, shape and bytes.
+    static func expectMatches(_ tensors: [String: TensorData], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = try expected()
+        #expect(Set(tensors.keys) == Set(expected.keys), sourceLocation: sourceLocation)
+        for (name, want) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let tensor = tensors[name] else { continue }
+            #expect(tensor.dtype == want.dtype, "dtype of \(name)", sourceLocation: sourceLocation)
+            #expect(tensor.shape == want.shape, "shape of \(name)", sourceLocation: sourceLocation)
+            #expect(try tensor.materialize() == (try want.materialize()), "bytes of \(name)", sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Builds small `torch.save`-shaped archives in a temp folder from a hand-written pickle, for the
+/// cases torch itself will not write.
+enum PyTorchArchiveBytes {
+    /// `<prefix>/data.pkl` holding `pickle`, `<prefix>/byteorder`, and one stored record per storage.
+    static func archive(pickle: [UInt8], storages: [String: [UInt8]] = [:], prefix: String = "archive",
+                        extra: [ZipBuilder.Entry] = []) -> [UInt8] {
+        var entries = [ZipBuilder.Entry("\(prefix)/data.pkl", pickle), ZipBuilder.Entry("\(prefix)/byteorder", Array("little".utf8))]
+        for (key, bytes) in storages.sorted(by: { $0.key < $1.key }) {
+            entries.append(ZipBuilder.Entry("\(prefix)/data/\(key)", bytes))
+        }
+        var builder = ZipBuilder(entries + extra)
+        builder.zip64End = true
+        return builder.bytes()
+    }
+
+    static func float32(_ values: [Float]) -> [UInt8] {
+        values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
+    }
+}
