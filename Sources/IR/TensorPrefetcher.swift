@@ -27,11 +27,17 @@ public final class TensorPrefetcher: @unchecked Sendable {
     }
 
     deinit {
-        // Jobs still running hold `self`, so none is left when this runs.
+        // A job never consumed (the writer stopped on an error) may still be filling its buffer
+        // on the prefetch thread: wait for it before freeing the memory it writes to.
         lock.lock()
-        for job in jobs.values { job.buffer?.deallocate() }
-        for b in freeBuffers { b.deallocate() }
+        let pending = Array(jobs.values)
+        jobs.removeAll()
         lock.unlock()
+        for job in pending {
+            job.done.wait()
+            job.buffer?.deallocate()
+        }
+        for b in freeBuffers { b.deallocate() }
     }
 
     /// Whether tensor `index` is worth computing ahead.

@@ -24,3 +24,16 @@ import Testing
         #expect(throws: ExportError.self) { try prefetcher.stream(1, into: sink) }
     }
 }
+
+@Suite struct TensorPrefetcherShutdownTests {
+    /// The writer stops on an error while the next tensor is still being computed: the
+    /// prefetcher must wait for that job before freeing its buffer.
+    @Test func stoppingEarlyWaitsForTheJobInFlight() throws {
+        let missing = try TensorData.file(FileRegion(path: "/nonexistent/w.bin", offset: 0, length: 16), dtype: .float32, shape: [2, 2])
+        let big = try TensorData.float32((0..<(512 * 512)).map(Float.init), shape: [512, 512]).transposed()
+        for _ in 0..<20 {
+            let prefetcher = TensorPrefetcher([try missing.transposed(), big, big])
+            #expect(throws: ExportError.self) { try prefetcher.stream(0, into: ByteCollector()) }
+        }
+    }
+}
