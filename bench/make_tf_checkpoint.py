@@ -10,7 +10,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import tensorflow as tf
 
 HPARAMS = dict(n_vocab=50257, n_ctx=1024, n_embd=1280, n_head=20, n_layer=36)
@@ -41,11 +40,11 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     tf.compat.v1.disable_eager_execution()
-    rng = np.random.default_rng(0)
-    variables = []
-    for name, shape in shapes(HPARAMS):
-        init = tf.compat.v1.constant_initializer(rng.standard_normal(shape, dtype=np.float32) * 0.02)
-        variables.append(tf.compat.v1.get_variable(name, shape=shape, dtype=tf.float32, initializer=init))
+    # Random initialisers run inside TF: no multi-GB constants in the graph (they hit protobuf's
+    # 2 GB limit and double the memory).
+    init = tf.compat.v1.random_normal_initializer(stddev=0.02, seed=0)
+    variables = [tf.compat.v1.get_variable(name, shape=shape, dtype=tf.float32, initializer=init)
+                 for name, shape in shapes(HPARAMS)]
     with tf.compat.v1.Session() as session:
         session.run(tf.compat.v1.global_variables_initializer())
         tf.compat.v1.train.Saver(variables).save(session, os.path.join(out, "model.ckpt"), write_meta_graph=False)
