@@ -42,9 +42,9 @@ public enum PyTorchReader {
         case .singleFile(let path):
             return WeightStore(origin: path, tensors: try read(file: path))
         case .sharded(let indexPath):
-            return try PyTorchShards.open(index: try SafetensorsIndex(path: indexPath), folder: folder)
+            return try ShardedCheckpoint.open(index: try SafetensorsIndex(path: indexPath), folder: folder) { try read(file: $0) }
         case .looseFiles(let paths):
-            return WeightStore(origin: folder, tensors: try mergeLooseFiles(paths, folder: folder))
+            return WeightStore(origin: folder, tensors: try ShardedCheckpoint.mergeLooseFiles(paths, folder: folder, indexFileName: indexFileName) { try read(file: $0) })
         case nil:
             throw ExportError("\(folder): holds no PyTorch weights; expected \(singleFileName), \(indexFileName) with its shards, or *\(fileExtension) files")
         }
@@ -86,30 +86,6 @@ public enum PyTorchReader {
         return files.isEmpty ? nil : .looseFiles(files)
     }
 
-    /// The tensors of all `paths`; a name defined twice is an error, since nothing says which wins.
-    private static func mergeLooseFiles(_ paths: [String], folder: String) throws -> [String: TensorData] {
-        var tensors: [String: TensorData] = [:]
-        var fileOfTensor: [String: String] = [:]
-        for path in paths {
-            for (name, tensor) in try read(file: path) {
-                if let earlier = fileOfTensor[name] {
-                    throw ExportError("\(folder): tensor '\(name)' is defined in both \(earlier) and \(path);"
-                        + " without \(indexFileName) there is no way to tell which one to use")
-                }
-                fileOfTensor[name] = path
-                tensors[name] = tensor
-            }
-        }
-        return tensors
-    }
-
-    /// `folder/name`, without doubling a trailing slash.
-    static func path(of name: String, in folder: String) -> String {
-        folder.hasSuffix("/") ? folder + name : folder + "/" + name
-    }
-
-    private static func isRegularFile(_ path: String) -> Bool {
-        var isFolder: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
-    }
+    static func path(of name: String, in folder: String) -> String { ShardedCheckpoint.path(of: name, in: folder) }
+    private static func isRegularFile(_ path: String) -> Bool { ShardedCheckpoint.isRegularFile(path) }
 }
