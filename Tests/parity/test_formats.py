@@ -577,3 +577,28 @@ def test_bin_reader_self_check(m: FormatModel, fmt: str):
     assert any("bytes differ" in p for p in compare_weights(m, flipped, ref))
     assert any("missing" in p for p in compare_weights(m, {a: b for a, b in got.items() if a != k}, ref))
     assert any("unexpected" in p for p in compare_weights(m, dict(got, stray=t), ref))
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. .npz archives (np.savez, stored, and np.savez_compressed, deflated) of the reference weights
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["savez", "savez_compressed"])
+def test_npz_export(compressed: bool, tmp_path: Path):
+    m = next(x for x in format_models() if x.name == "bert")
+    folder = tmp_path / "npz"
+    folder.mkdir()
+    weights = read_safetensors(m.dir / "reference" / "model.safetensors")
+    arrays = {name: np.frombuffer(t.data, dtype={"F32": "<f4", "I64": "<i8"}[t.dtype]).reshape(t.shape) for name, t in weights.items()}
+    (np.savez_compressed if compressed else np.savez)(folder / "model.npz", **arrays)
+    (folder / "config.json").write_bytes((m.dir / "reference" / "config.json").read_bytes())
+    task = "fill-mask"
+    out = tmp_path / "out"
+    p = run_cli(["--model", str(folder), "--task", task, str(out)])
+    assert p.returncode == 0, p.stderr
+    io = m.meta["tasks"][task]
+    sess = ort_session(out / "model.onnx")
+    for s in m.meta["sets"]:
+        feeds = {n: m.reference[f"{s}.input.{n}"] for n in io["inputs"]}
+        for name, got in zip(io["outputs"], sess.run(io["outputs"], feeds)):
+            assert max_abs_diff(got, m.reference[f"{s}.{task}.{name}"]) <= TOLERANCE, name

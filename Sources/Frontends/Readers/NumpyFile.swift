@@ -28,8 +28,13 @@ struct NumpyFile {
     }
 
     init(file: ReadOnlyFile) throws {
-        path = file.path
-        let path = file.path
+        try self.init(source: file, path: file.path)
+    }
+
+    /// Reads the header from `source` (a file, or the start of a `.npz` member), naming `path`
+    /// in errors. `source.size` is the size of the whole array file.
+    init(source file: NumpyByteSource, path: String) throws {
+        self.path = path
         guard file.size >= 10 else {
             throw ExportError("\(path): is only \(file.size) bytes; a .npy file starts with a 10-byte preamble (magic, version, header length). Is it truncated?")
         }

@@ -24,6 +24,11 @@ public enum NumpyReader {
         try NumpyFile(path: path).tensor()
     }
 
+    /// The arrays of a `.npz` archive (stored or deflated members), named without `.npy`.
+    public static func readNPZ(_ path: String) throws -> [String: TensorData] {
+        try NumpyArchive.read(path)
+    }
+
     /// The parameters of OpenAI's finetune-transformer-lm in `folder`, named `params.<index>` in
     /// the order of `params_shapes.json`. The shapes must account for exactly the elements of
     /// `params_0.npy … params_N.npy` (all 1-D float32); a parameter may span two files.

@@ -1,3 +1,4 @@
+import Foundation
 import ONNXExportIR
 
 /// The weight formats a checkpoint folder can hold, recognised from its files and tried in this
@@ -10,13 +11,15 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
     case tensorflow
     /// OpenAI's finetune-transformer-lm parameters (`params_shapes.json` + `params_N.npy`).
     case openAINumpy = "openai-numpy"
+    /// NumPy `.npz` archives holding the tensors under transformers' names.
+    case npz
 
     public var description: String { rawValue }
 
     /// Whose names the tensors carry when they are not transformers'.
     public var originalLayout: OriginalLayout? {
         switch self {
-        case .safetensors, .pytorch: return nil
+        case .safetensors, .pytorch, .npz: return nil
         case .tensorflow: return .tensorflow
         case .openAINumpy: return .openAINumpy
         }
@@ -28,6 +31,7 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
         case .pytorch: return PyTorchReader.recognizes(folder: folder)
         case .tensorflow: return TensorBundleReader.recognizes(folder: folder)
         case .openAINumpy: return NumpyReader.recognizes(folder: folder)
+        case .npz: return !Self.npzFiles(in: folder).isEmpty
         }
     }
 
@@ -37,13 +41,25 @@ public enum WeightFormat: String, CaseIterable, Sendable, CustomStringConvertibl
         case .pytorch: return try PyTorchReader.open(folder: folder)
         case .tensorflow: return try TensorBundleReader.open(folder: folder)
         case .openAINumpy: return try NumpyReader.open(folder: folder)
+        case .npz:
+            let files = Self.npzFiles(in: folder)
+            return WeightStore(origin: folder, tensors: try ShardedCheckpoint.mergeLooseFiles(files, folder: folder, indexFileName: "an index") {
+                try NumpyReader.readNPZ($0)
+            })
         }
+    }
+
+    /// The folder's `.npz` files (hidden ones skipped), sorted.
+    static func npzFiles(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".npz") && !$0.hasPrefix(".") }.sorted()
+            .map { ShardedCheckpoint.path(of: $0, in: folder) }.filter(ShardedCheckpoint.isRegularFile)
     }
 
     /// The first format the folder holds, and its tensors under their stored names.
     public static func open(folder: String) throws -> (WeightFormat, WeightStore) {
         guard let format = allCases.first(where: { $0.recognizes(folder: folder) }) else {
-            throw ExportError("\(folder): no weights found; expected model.safetensors (or shards with model.safetensors.index.json), pytorch_model.bin (or its shards), a TensorFlow checkpoint (*.index + *.data-*), or params_shapes.json + params_N.npy")
+            throw ExportError("\(folder): no weights found; expected model.safetensors (or shards with model.safetensors.index.json), pytorch_model.bin (or its shards), a TensorFlow checkpoint (*.index + *.data-*), params_shapes.json + params_N.npy, or .npz archives")
         }
         return (format, try format.read(folder: folder))
     }
