@@ -72,7 +72,8 @@ public final class OutputFile: TensorByteSink {
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, 0x7fff_f000))
+            guard let base = bytes.baseAddress else { return }
+            let n = Glibc.write(fd, base + done, min(bytes.count - done, 0x7fff_f000))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ExportError("\(path): write failed (\(String(cString: strerror(errno))))")

@@ -34,7 +34,8 @@ public final class ReadOnlyFile {
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < buffer.count {
-            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            guard let base = buffer.baseAddress else { return }
+            let n = pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ExportError("\(path): read failed at offset \(offset + done) (\(String(cString: strerror(errno))))")

@@ -118,8 +118,8 @@ private final class BufferSink: TensorByteSink, @unchecked Sendable {
         guard count + bytes.count <= buffer.count else {
             throw ExportError("a tensor source produced more than its \(buffer.count) bytes")
         }
-        if let base = bytes.baseAddress, bytes.count > 0 {
-            (buffer.baseAddress! + count).copyMemory(from: base, byteCount: bytes.count)
+        if let base = bytes.baseAddress, let destination = buffer.baseAddress, bytes.count > 0 {
+            (destination + count).copyMemory(from: base, byteCount: bytes.count)
         }
         count += bytes.count
     }

@@ -63,13 +63,12 @@ enum HeadAttentionLowering {
     /// key/value head to its group without copying the cache `group` times.
     static func decompose(_ node: Node, scale: Float, _ c: LoweringContext) {
         let n = node.name
-        let qType = c.graph.type(of: node.inputs[0]!), kType = c.graph.type(of: node.inputs[1]!)
-        let hq = qType.shape[1].fixedValue ?? 1, hkv = kType.shape[1].fixedValue ?? 1
+        let hq = c.fixedDim(node, input: 0, axis: 1) ?? 1, hkv = c.fixedDim(node, input: 1, axis: 1) ?? 1
         let group = hq / max(hkv, 1)
         var q = c.name(node.inputs[0]), k = c.name(node.inputs[1]), v = c.name(node.inputs[2])
         var mask = node.inputs.count > 3 ? node.inputs[3].map { c.name($0) } : nil
         if group > 1 {
-            q = c.emit1("Reshape", [q, c.int64s([0, hkv, group, -1, qType.shape[3].fixedValue ?? -1])], name: n + "/GroupQuery")
+            q = c.emit1("Reshape", [q, c.int64s([0, hkv, group, -1, c.fixedDim(node, input: 0, axis: 3) ?? -1])], name: n + "/GroupQuery")
             k = c.axesOp("Unsqueeze", k, axes: [2], name: n + "/GroupKey")
             v = c.axesOp("Unsqueeze", v, axes: [2], name: n + "/GroupValue")
             if let m = mask { mask = c.axesOp("Unsqueeze", m, axes: [2], name: n + "/GroupMask") }
@@ -92,8 +91,8 @@ enum HeadAttentionLowering {
     /// ONNX RotaryEmbedding (opset 23) wants cos/sin as `[B, S, R/2]`: the first half of the
     /// duplicated `[B, 1, S, R]` tables, made once per graph and shared by every layer.
     static func nativeRotary(_ node: Node, _ c: LoweringContext) {
-        let width = c.graph.type(of: node.inputs[1]!).shape[3].fixedValue ?? 0
-        let headSize = c.graph.type(of: node.inputs[0]!).shape[3].fixedValue ?? width
+        let width = c.fixedDim(node, input: 1, axis: 3) ?? 0
+        let headSize = c.fixedDim(node, input: 0, axis: 3) ?? width
         func half(_ table: Value?, _ label: String) -> String {
             let full = c.name(table)
             return c.derived("rotary-half:\(full)") {
@@ -110,8 +109,8 @@ enum HeadAttentionLowering {
     static func decomposeRotary(_ node: Node, _ c: LoweringContext) {
         let n = node.name
         let x = c.name(node.inputs[0]), cos = c.name(node.inputs[1]), sin = c.name(node.inputs[2])
-        let width = c.graph.type(of: node.inputs[1]!).shape[3].fixedValue ?? 0
-        let headSize = c.graph.type(of: node.inputs[0]!).shape[3].fixedValue
+        let width = c.fixedDim(node, input: 1, axis: 3) ?? 0
+        let headSize = c.fixedDim(node, input: 0, axis: 3)
         let partial = headSize.map { $0 > width } ?? true
         func slice(_ input: String, _ start: Int, _ end: Int, _ label: String) -> String {
             c.emit1("Slice", [input, c.int64s([start]), c.int64s([end]), c.int64s([-1])], name: "\(n)/\(label)")

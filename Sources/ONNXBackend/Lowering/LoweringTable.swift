@@ -40,6 +40,13 @@ extension LoweringContext {
 
     func rank(_ v: Value?) -> Int { v.map { graph.type(of: $0).rank } ?? 0 }
 
+    /// The fixed size of axis `axis` of input `index`, if that input exists and the size is known.
+    func fixedDim(_ node: Node, input index: Int, axis: Int) -> Int? {
+        guard index < node.inputs.count, let v = node.inputs[index] else { return nil }
+        let shape = graph.type(of: v).shape
+        return axis < shape.count ? shape[axis].fixedValue : nil
+    }
+
     /// ReduceMean over `axes`: an attribute before opset 18, an input from 18.
     func reduceMean(_ x: String, axes: [Int], keepDims: Bool, output: String? = nil, name: String) -> String {
         let out = output ?? temp(name)
