@@ -38,54 +38,21 @@ public enum PyTorchReader {
     /// `pytorch_model.bin`; else `pytorch_model.bin.index.json` and the shards its `weight_map`
     /// names; else every `*.bin` file in the folder, refusing a tensor name two of them define.
     public static func open(folder: String) throws -> WeightStore {
-        switch try layout(of: folder) {
-        case .singleFile(let path):
-            return WeightStore(origin: path, tensors: try read(file: path))
-        case .sharded(let indexPath):
-            return try ShardedCheckpoint.open(index: try SafetensorsIndex(path: indexPath), folder: folder) { try read(file: $0) }
-        case .looseFiles(let paths):
-            return WeightStore(origin: folder, tensors: try ShardedCheckpoint.mergeLooseFiles(paths, folder: folder, indexFileName: indexFileName) { try read(file: $0) })
-        case nil:
-            throw ExportError("\(folder): holds no PyTorch weights; expected \(singleFileName), \(indexFileName) with its shards, or *\(fileExtension) files")
-        }
+        try ShardedCheckpoint.open(folder: folder, fileNames) { try read(file: $0) }
     }
 
-    /// True if the folder holds PyTorch weights (for format detection). Reads no file.
+    /// True if the folder holds these weights (for format detection). Reads no file.
     public static func recognizes(folder: String) -> Bool {
         (try? layout(of: folder)) != nil
     }
 
-    enum Layout: Equatable {
-        case singleFile(String)
-        case sharded(indexPath: String)
-        case looseFiles([String])
-    }
+    static let fileNames = ShardedCheckpoint.FileNames(single: singleFileName, index: indexFileName, fileExtension: fileExtension, notWeights: nonWeightFiles, formatName: "PyTorch")
+    typealias Layout = ShardedCheckpoint.Layout
 
-    /// The folder's layout, or nil if it holds no `.bin` weights; an error if it is not a folder.
+    /// The folder's layout, or nil if it holds no such weights; an error if it is not a folder.
     static func layout(of folder: String) throws -> Layout? {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
-            throw ExportError("\(folder): no such folder")
-        }
-        guard isFolder.boolValue else { throw ExportError("\(folder): is a file, expected a checkpoint folder") }
-        let single = path(of: singleFileName, in: folder)
-        if isRegularFile(single) { return .singleFile(single) }
-        let index = path(of: indexFileName, in: folder)
-        if isRegularFile(index) { return .sharded(indexPath: index) }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw ExportError("\(folder): cannot list the folder (\(error.localizedDescription))")
-        }
-        // Hidden files are skipped: `._pytorch_model.bin` is macOS metadata, not weights.
-        let files = names.filter { $0.hasSuffix(fileExtension) && !$0.hasPrefix(".") && !nonWeightFiles.contains($0) }
-            .sorted()
-            .map { path(of: $0, in: folder) }
-            .filter(isRegularFile)
-        return files.isEmpty ? nil : .looseFiles(files)
+        try ShardedCheckpoint.layout(of: folder, fileNames)
     }
 
     static func path(of name: String, in folder: String) -> String { ShardedCheckpoint.path(of: name, in: folder) }
-    private static func isRegularFile(_ path: String) -> Bool { ShardedCheckpoint.isRegularFile(path) }
 }

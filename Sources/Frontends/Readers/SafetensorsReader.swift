@@ -30,59 +30,21 @@ public enum SafetensorsReader {
     /// names (each shard must exist and hold the tensors listed for it); else every `*.safetensors`
     /// file in the folder, refusing a tensor name that two of them define.
     public static func open(folder: String) throws -> WeightStore {
-        switch try layout(of: folder) {
-        case .singleFile(let path):
-            return WeightStore(origin: path, tensors: try read(file: path))
-        case .sharded(let indexPath):
-            return try ShardedCheckpoint.open(index: try SafetensorsIndex(path: indexPath), folder: folder) { try SafetensorsFile.readTensors(atPath: $0) }
-        case .looseFiles(let paths):
-            return WeightStore(origin: folder, tensors: try ShardedCheckpoint.mergeLooseFiles(paths, folder: folder, indexFileName: SafetensorsIndex.fileName) { try SafetensorsFile.readTensors(atPath: $0) })
-        case nil:
-            throw ExportError("\(folder): holds no safetensors weights; expected \(singleFileName),"
-                + " \(SafetensorsIndex.fileName) with its shards, or *\(fileExtension) files")
-        }
+        try ShardedCheckpoint.open(folder: folder, fileNames) { try SafetensorsFile.readTensors(atPath: $0) }
     }
 
-    /// True if the folder holds safetensors weights (for format detection). Reads no file.
+    /// True if the folder holds these weights (for format detection). Reads no file.
     public static func recognizes(folder: String) -> Bool {
         (try? layout(of: folder)) != nil
     }
 
-    /// How a folder stores its safetensors weights.
-    enum Layout: Equatable {
-        case singleFile(String)
-        case sharded(indexPath: String)
-        case looseFiles([String])
-    }
+    static let fileNames = ShardedCheckpoint.FileNames(single: singleFileName, index: SafetensorsIndex.fileName, fileExtension: fileExtension, formatName: "safetensors")
+    typealias Layout = ShardedCheckpoint.Layout
 
-    /// The folder's layout, or nil if it holds no safetensors files; an error if it is not a folder.
+    /// The folder's layout, or nil if it holds no such weights; an error if it is not a folder.
     static func layout(of folder: String) throws -> Layout? {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
-            throw ExportError("\(folder): no such folder")
-        }
-        guard isFolder.boolValue else {
-            throw ExportError("\(folder): is a file, expected a checkpoint folder")
-        }
-        let single = path(of: singleFileName, in: folder)
-        if FileManager.default.fileExists(atPath: single) { return .singleFile(single) }
-        let index = path(of: SafetensorsIndex.fileName, in: folder)
-        if FileManager.default.fileExists(atPath: index) { return .sharded(indexPath: index) }
-
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder)
-        } catch {
-            throw ExportError("\(folder): cannot list the folder (\(error.localizedDescription))")
-        }
-        // Hidden files are skipped: `._model.safetensors` is macOS metadata, not weights.
-        let files = names.filter { $0.hasSuffix(fileExtension) && !$0.hasPrefix(".") }
-            .sorted()
-            .map { path(of: $0, in: folder) }
-            .filter { isRegularFile($0) }
-        return files.isEmpty ? nil : .looseFiles(files)
+        try ShardedCheckpoint.layout(of: folder, fileNames)
     }
 
     static func path(of name: String, in folder: String) -> String { ShardedCheckpoint.path(of: name, in: folder) }
-    private static func isRegularFile(_ path: String) -> Bool { ShardedCheckpoint.isRegularFile(path) }
 }
