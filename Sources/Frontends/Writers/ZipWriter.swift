@@ -1,4 +1,3 @@
-import CZlib
 import ONNXExportIR
 
 /// Writes an uncompressed zip the way PyTorch's `PyTorchStreamWriter` does: each entry's data
@@ -72,19 +71,14 @@ private func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0
 private func le32(_ v: UInt32) -> [UInt8] { le32(Int(v)) }
 private func le64(_ v: Int) -> [UInt8] { (0..<8).map { UInt8((v >> (8 * $0)) & 0xff) } }
 
-/// Counts bytes and computes their CRC-32 (zlib), discarding them.
+/// Counts bytes and computes their CRC-32 (the reader's `ZipCRC32`), discarding them.
 final class CRC32Sink: TensorByteSink {
-    private(set) var crc: UInt32 = 0
+    private var checksum = ZipCRC32()
     private(set) var count = 0
+    var crc: UInt32 { checksum.value }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = min(bytes.count - done, 1 << 30)
-            crc = UInt32(crc32(uLong(crc), base.assumingMemoryBound(to: Bytef.self) + done, uInt(n)))
-            done += n
-        }
+        checksum.update(bytes)
         count += bytes.count
     }
 

@@ -42,7 +42,7 @@ final class LoweringContext {
     }
 
     func int64s(_ values: [Int]) -> String { constant(.int64(values.map(Int64.init))) }
-    func scalar(_ x: Float, dtype: DataType = .float32) -> String { constant(.float32([x], shape: [])) }
+    func scalar(_ x: Float) -> String { constant(.float32([x], shape: [])) }
 
     /// A value derived from others once per graph (e.g. half-width rotary tables every layer
     /// shares): `make` runs the first time `key` is asked for, later calls reuse its result.
