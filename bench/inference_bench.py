@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
-"""Inference latency of exported models in onnxruntime (CPU, 2 threads): our export against the
-optimum exporter's, plain and with `--optimize O2`, measured in the same run.
+"""Inference latency in onnxruntime (CPU, 2 intra-op threads) of our export against the optimum
+exporter's, plain and with `--optimize O2`, measured in the same run.
 
-    python bench/inference_bench.py --ours DIR [--optimum DIR] [--optimum-o2 DIR] [--batch 1 8] [--seq 128]
+    python bench/inference_bench.py [--optimum-cli PATH] [--models bert-base gpt2] [--batch 1 8] [--seq 128]
 
-Each DIR holds a model.onnx of the same checkpoint and task. For decoders with a KV cache the
-timed step is one new token after a past of --seq tokens. Prints median latencies and node
-counts, and writes bench/results/inference.json.
+For each model it makes a random-weight checkpoint of the real size (make_checkpoint.py), exports
+it with onnx-export and, when --optimum-cli is given, with `optimum-cli export onnx` plain and
+with `--optimize O2`; then it times each model.onnx. bert-base runs feature-extraction over
+--seq tokens; gpt2 runs text-generation-with-past for one new token after a past of --seq tokens.
+Sessions of every variant stay open and are timed in turns (round robin, many rounds), so machine
+noise falls on all of them alike. Prints median latencies, the ratio to ours and node counts, and
+writes bench/results/inference.json.
+
+`--ours DIR` (repeatable as `--compare NAME=DIR`) times already exported folders instead.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -19,9 +29,12 @@ import onnx
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TASKS = {"bert-base": "feature-extraction", "gpt2": "text-generation-with-past"}
 
 
 def feeds(session, batch, seq):
+    """Inputs by name, as both exporters name them; with a KV cache, one new token after `seq`."""
     names = {i.name: i for i in session.get_inputs()}
     with_past = any(n.startswith("past_key_values") for n in names)
     new = 1 if with_past else seq
@@ -30,7 +43,8 @@ def feeds(session, batch, seq):
     f = {}
     for name, i in names.items():
         if name.startswith("past_key_values"):
-            f[name] = rng.standard_normal((batch, i.shape[1], seq, i.shape[3])).astype(np.float32)
+            dtype = np.float16 if "float16" in i.type else np.float32
+            f[name] = rng.standard_normal((batch, i.shape[1], seq, i.shape[3])).astype(dtype)
         elif name == "attention_mask":
             f[name] = np.ones((batch, total), np.int64)
         elif name == "position_ids":
@@ -42,49 +56,97 @@ def feeds(session, batch, seq):
     return f
 
 
-def measure(path, batch, seq, runs, warmup=3):
+def session(path):
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    f = feeds(session, batch, seq)
-    for _ in range(warmup):
-        session.run(None, f)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, f)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def time_variants(paths, batch, seq, rounds, per_round):
+    """Median latency (ms) per variant, timed in turns: each round runs every variant `per_round` times."""
+    sessions = {name: session(p) for name, p in paths.items()}
+    inputs = {name: feeds(s, batch, seq) for name, s in sessions.items()}
+    for name, s in sessions.items():
+        for _ in range(2):
+            s.run(None, inputs[name])
+    times = {name: [] for name in sessions}
+    for _ in range(rounds):
+        for name, s in sessions.items():
+            for _ in range(per_round):
+                start = time.perf_counter()
+                s.run(None, inputs[name])
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def node_count(path):
+    return len(onnx.load(path, load_external_data=False).graph.node)
+
+
+def model_file(folder):
+    path = os.path.join(folder, "model.onnx")
+    if not os.path.exists(path):
+        raise SystemExit(f"{folder}: no model.onnx (holds {sorted(os.listdir(folder))})")
+    return path
+
+
+def export_all(model, work, args):
+    """Exports `model` with onnx-export and, if available, optimum plain and O2; returns name -> model.onnx."""
+    ckpt = os.path.join(work, model)
+    if not os.path.exists(os.path.join(ckpt, "model.safetensors")):
+        subprocess.run([sys.executable, os.path.join(HERE, "make_checkpoint.py"), model, ckpt], check=True)
+    task = TASKS[model]
+    paths = {}
+    out = os.path.join(work, f"{model}-ours")
+    subprocess.run([args.bin, "--model", ckpt, "--task", task, "--opset", str(args.opset), "--force", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    paths["ours"] = model_file(out)
+    if args.optimum_cli:
+        for name, extra in (("optimum", []), ("optimum O2", ["--optimize", "O2"])):
+            out = os.path.join(work, f"{model}-{name.replace(' ', '-')}")
+            shutil.rmtree(out, ignore_errors=True)
+            subprocess.run([args.optimum_cli, "export", "onnx", "-m", ckpt, "--task", task, "--opset", str(args.opset),
+                            *extra, out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            paths[name] = model_file(out)
+    return paths
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ours", required=True)
-    ap.add_argument("--optimum")
-    ap.add_argument("--optimum-o2")
+    ap.add_argument("--models", nargs="+", default=list(TASKS), choices=list(TASKS))
+    ap.add_argument("--optimum-cli", help="path of optimum-cli (in its own venv) to compare with its exports")
+    ap.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
+                    help="time already exported folders instead of exporting (the first is the baseline)")
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--label", default="model")
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--per-round", type=int, default=3)
+    ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onnx-export-bench"))
+    ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
     args = ap.parse_args()
-    variants = [(n, d) for n, d in (("ours", args.ours), ("optimum", args.optimum), ("optimum O2", args.optimum_o2)) if d]
+
+    if args.compare:
+        jobs = [("models", {n: model_file(d) for n, d in (c.split("=", 1) for c in args.compare)})]
+    else:
+        jobs = [(m, export_all(m, args.work, args)) for m in args.models]
     rows = []
-    for batch in args.batch:
-        # Interleave the variants run by run so machine noise hits them alike.
-        medians = {name: [] for name, _ in variants}
-        for _ in range(3):
-            for name, d in variants:
-                medians[name].append(measure(os.path.join(d, "model.onnx"), batch, args.seq, args.runs // 3 or 1))
-        for name, d in variants:
-            nodes = len(onnx.load(os.path.join(d, "model.onnx"), load_external_data=False).graph.node)
-            rows.append({"label": args.label, "variant": name, "batch": batch, "seq": args.seq,
-                         "median_ms": round(statistics.median(medians[name]), 2), "nodes": nodes})
-            print(f"{args.label:12s} {name:11s} batch {batch:2d} seq {args.seq}: {rows[-1]['median_ms']:8.2f} ms  ({nodes} nodes)")
+    for model, paths in jobs:
+        counts = {name: node_count(p) for name, p in paths.items()}
+        baseline = next(iter(paths))
+        for batch in args.batch:
+            medians = time_variants(paths, batch, args.seq, args.rounds, args.per_round)
+            for name in paths:
+                rows.append({"model": model, "task": TASKS.get(model, ""), "variant": name, "batch": batch, "seq": args.seq,
+                             "median_ms": round(medians[name], 2), "vs_ours": round(medians[name] / medians[baseline], 2),
+                             "nodes": counts[name]})
+                r = rows[-1]
+                print(f"{model:10s} {name:11s} batch {batch:2d} seq {args.seq}: {r['median_ms']:9.2f} ms "
+                      f"({r['vs_ours']:.2f}x {baseline}), {r['nodes']} nodes", flush=True)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    out = os.path.join(HERE, "results", f"inference-{args.label}.json")
-    with open(out, "w") as fh:
-        json.dump(rows, fh, indent=2)
+    with open(os.path.join(HERE, "results", "inference.json"), "w") as fh:
+        json.dump({"onnxruntime": ort.__version__, "threads": 2, "rows": rows}, fh, indent=2)
 
 
 if __name__ == "__main__":

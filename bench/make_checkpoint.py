@@ -90,7 +90,11 @@ def llama_tensors(c):
     yield "lm_head.weight", (c["vocab_size"], h)
 
 
-MODELS = {"bert-base": (BERT_BASE, bert_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors), "llama-4g": (LLAMA_4G, llama_tensors)}
+# GPT-2 small (124M): the inference benchmark's decoder.
+GPT2_SMALL = dict(GPT2_LARGE, n_embd=768, n_layer=12, n_head=12)
+
+MODELS = {"bert-base": (BERT_BASE, bert_tensors), "gpt2": (GPT2_SMALL, gpt2_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors),
+          "llama-4g": (LLAMA_4G, llama_tensors)}
 
 
 def write_safetensors(path, tensors, seed=0):

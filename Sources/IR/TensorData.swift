@@ -15,8 +15,9 @@ public enum TensorTransform: Hashable, Sendable {
     case transpose2D
     /// Rows `[start, start + count)` of the first axis (one part of a fused matrix).
     case sliceRows(start: Int, count: Int)
-    /// float16, bfloat16 or float64 values widened or narrowed to float32, chunk by chunk.
-    case toFloat32
+    /// Floating-point values converted, chunk by chunk, from the base's type to this tensor's
+    /// (half precision widened to float32, float32 narrowed to float16 or bfloat16, ...).
+    case convert
 }
 
 /// Bytes made by code outside the IR when they stream: a deflated zip entry inflated, a
@@ -119,6 +120,16 @@ public struct TensorData: Hashable, Sendable {
         scalars(values.map(\.bitPattern), dtype: .float32, shape: shape ?? [values.count])
     }
 
+    /// A float scalar stored as `dtype` (float32, float16 or bfloat16), for constants that must
+    /// match the type of the tensor they combine with.
+    public static func floatScalar(_ x: Float, as dtype: DataType) -> TensorData {
+        switch dtype {
+        case .float16: return scalars([FloatConversion.floatToHalf(x)], dtype: .float16, shape: [])
+        case .bfloat16: return scalars([FloatConversion.floatToBFloat16(x)], dtype: .bfloat16, shape: [])
+        default: return float32([x], shape: [])
+        }
+    }
+
     public static func bool(_ values: [Bool], shape: [Int]? = nil) -> TensorData {
         TensorData(dtype: .bool, shape: shape ?? [values.count], storage: .inline(values.map { $0 ? 1 : 0 }))
     }
@@ -128,8 +139,8 @@ public struct TensorData: Hashable, Sendable {
         guard shape.count == 2 else { throw ExportError("transpose needs a 2-D tensor, got shape \(shape)") }
         // Transpose in the stored type, convert after: the transpose then reads its source in
         // bounded bands straight from the file.
-        if case .transformed(let stored, .toFloat32) = storage {
-            return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(try stored.transposed(), .toFloat32))
+        if case .transformed(let stored, .convert) = storage {
+            return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(try stored.transposed(), .convert))
         }
         return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(self, .transpose2D))
     }
@@ -139,18 +150,32 @@ public struct TensorData: Hashable, Sendable {
         guard let first = shape.first, start >= 0, count >= 0, start + count <= first else {
             throw ExportError("row slice [\(start), \(start + count)) is outside a tensor of shape \(shape)")
         }
+        // Slice in the stored type, convert after, so the slice stays a file range.
+        if case .transformed(let stored, .convert) = storage {
+            return TensorData(dtype: dtype, shape: [count] + shape.dropFirst(), storage: .transformed(try stored.rows(start, count), .convert))
+        }
         return TensorData(dtype: dtype, shape: [count] + shape.dropFirst(), storage: .transformed(self, .sliceRows(start: start, count: count)))
     }
 
     /// The same values as float32 (a no-op for float32): checkpoints saved in half precision
     /// export to float32 unless asked otherwise.
-    public func asFloat32() throws -> TensorData {
-        switch dtype {
-        case .float32: return self
-        case .float16, .bfloat16, .float64:
-            return TensorData(dtype: .float32, shape: shape, storage: .transformed(self, .toFloat32))
-        default: throw ExportError("cannot convert a \(dtype) tensor to float32")
+    public func asFloat32() throws -> TensorData { try converted(to: .float32) }
+
+    /// The same values in another floating-point type, converted while streaming. Converting back
+    /// to the type a tensor was stored in undoes the conversion instead of stacking a second one,
+    /// so a float16 checkpoint exported as float16 is copied file to file; small inline tensors
+    /// are converted at once.
+    public func converted(to target: DataType) throws -> TensorData {
+        guard FloatConversion.isConvertible(dtype), FloatConversion.isConvertible(target), target != .float64 else {
+            throw ExportError("cannot convert a \(dtype) tensor to \(target)")
         }
+        if dtype == target { return self }
+        if case .transformed(let stored, .convert) = storage {
+            return stored.dtype == target ? stored : TensorData(dtype: target, shape: shape, storage: .transformed(stored, .convert))
+        }
+        let converted = TensorData(dtype: target, shape: shape, storage: .transformed(self, .convert))
+        if case .inline = storage { return TensorData(dtype: target, shape: shape, storage: .inline(try converted.materialize())) }
+        return converted
     }
 
     /// Inline bytes, if this tensor lives in memory (used by constant folding on small tensors).
@@ -175,8 +200,8 @@ public struct TensorData: Hashable, Sendable {
             }
         case .transformed(let base, .transpose2D):
             try TransposeStreamer(source: base).stream(into: sink)
-        case .transformed(let base, .toFloat32):
-            try Float32Conversion(source: base).stream(into: sink)
+        case .transformed(let base, .convert):
+            try FloatConversion(source: base, target: dtype).stream(into: sink)
         }
     }
 

@@ -19,6 +19,8 @@ public struct ExportOptions: Sendable {
     public var configFile: String? = nil
     /// The architecture, for original configs that do not name it (`bert_config.json`).
     public var modelType: String? = nil
+    /// The floating-point type the model computes in.
+    public var precision: ExportPrecision = .float32
 
     public init(modelFolder: String, task: String, outputFolder: String) {
         self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder
@@ -34,6 +36,8 @@ public struct ExportReport: Sendable {
     public var modelType: String
     public var task: String
     public var opset: Int
+    /// The type weights are stored in and the model computes in.
+    public var dtype: DataType
     public var irVersion: Int64
     public var inputs: [Port]
     public var outputs: [Port]

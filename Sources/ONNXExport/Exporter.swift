@@ -25,8 +25,14 @@ public enum Exporter {
         let model = try entry.make(checkpoint.config, checkpoint.weights)
         let graph = try model.graph(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
         _ = try PassPipeline.run(graph)
+        let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
+        if dtype != .float32 {
+            try ReducePrecision.run(graph, to: dtype, keepingOutputs: DecoderTaskGraph.isFedBack)
+            try InferShapes.run(graph)
+            try Verify.run(graph)
+        }
 
-        let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue)]
+        let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
         let spec = try ModelLowering.lower(graph, opset: options.opset, metadata: metadata)
         var serializeOptions = SerializeOptions()
         serializeOptions.externalData = options.externalData
@@ -42,7 +48,7 @@ public enum Exporter {
         }
 
         return ExportReport(
-            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, irVersion: spec.irVersion,
+            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, dtype: dtype, irVersion: spec.irVersion,
             inputs: graph.inputs.map { .init(name: graph[$0].name, type: graph[$0].type) },
             outputs: graph.outputs.map { .init(name: graph[$0].name, type: graph[$0].type) },
             modelPath: written.modelPath, dataPath: written.dataPath, modelBytes: written.modelBytes, dataBytes: written.dataBytes,

@@ -8,7 +8,7 @@ struct ExportSummary {
 
     var text: String {
         var lines = ["Exported \(report.modelType) for \(report.task) to \(report.modelPath)"]
-        lines.append("  opset \(report.opset), ir_version \(report.irVersion), \(report.nodeCount) nodes, \(report.initializerCount) initializers")
+        lines.append("  opset \(report.opset), \(report.dtype), ir_version \(report.irVersion), \(report.nodeCount) nodes, \(report.initializerCount) initializers")
         let width = (report.inputs + report.outputs).map(\.name.count).max() ?? 0
         lines.append("  inputs:")
         for p in report.inputs { lines.append("    \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type)") }

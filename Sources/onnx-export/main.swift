@@ -42,6 +42,9 @@ struct OnnxExport: ParsableCommand {
     @Option(name: .customLong("external-data"), help: ArgumentHelp("auto: weights go to model.onnx_data when the model would pass 2 GiB; always: every weight of 1 KiB or more goes there (offsets aligned to 4096); never: one file, refused past 2 GiB.", valueName: "auto|always|never"))
     var externalData: String = "auto"
 
+    @Option(name: .long, help: ArgumentHelp("Floating-point type of the weights and arithmetic: fp32 (default), fp16, bf16 (opset 13+), or auto (the type the checkpoint was saved in). With fp16/bf16, LayerNorm statistics and attention softmax run in float32, and outputs other than the KV cache are float32.", valueName: "fp32|fp16|bf16|auto"))
+    var dtype: String = "fp32"
+
     @Option(name: .long, help: ArgumentHelp("A config file to use instead of the folder's config.json.", valueName: "FILE"))
     var config: String?
 
@@ -67,7 +70,10 @@ struct OnnxExport: ParsableCommand {
         guard let mode = ExternalDataMode(rawValue: externalData) else {
             throw ValidationError("--external-data must be auto, always or never, not '\(externalData)'")
         }
+        let precision: ExportPrecision
+        do { precision = try ExportPrecision(name: dtype) } catch let error as ExportError { throw ValidationError(error.message) }
         var options = ExportOptions(modelFolder: model, task: task, outputFolder: output)
+        options.precision = precision
         options.opset = opset
         options.externalData = mode
         options.force = force

@@ -59,7 +59,7 @@ import Testing
     }
 }
 
-@Suite struct Float32ConversionTests {
+@Suite struct FloatConversionTests {
     @Test func halfPrecisionWidensExactly() throws {
         let halves: [UInt16] = [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0x0000, 0x8000]
         let expected: [Float] = [1, -2, 5.9604645e-08, 65504, .infinity, 0, -0.0]
@@ -88,8 +88,67 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 3])
         let t = try stored.asFloat32().transposed()
-        guard case .transformed(let inner, .toFloat32) = t.storage else { Issue.record("conversion should be outermost"); return }
+        guard case .transformed(let inner, .convert) = t.storage else { Issue.record("conversion should be outermost"); return }
         #expect(inner.dtype == .float16)
         #expect(try t.materialize() == (TensorData.float32([1, 4, 2, 5, 3, 6]).inlineBytes ?? []))
+    }
+}
+
+@Suite struct NarrowingConversionTests {
+    private func halves(_ t: TensorData) throws -> [UInt16] {
+        let bytes = try t.materialize()
+        return stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
+    }
+
+    @Test func float32NarrowsToHalfRoundingToNearestEven() throws {
+        // 1 + 2⁻¹¹ is halfway between 1 and the next half (1 + 2⁻¹⁰): ties go to the even 1.
+        let values: [Float] = [1, -2, 1 + 0x1p-11, 1 + 0x1p-11 + 0x1p-20, 65504, 6e-8, 0, .infinity]
+        let narrowed = try TensorData.float32(values).converted(to: .float16)
+        #expect(narrowed.dtype == .float16)
+        #expect(try halves(narrowed) == [0x3c00, 0xc000, 0x3c00, 0x3c01, 0x7bff, 0x0001, 0x0000, 0x7c00])
+    }
+
+    @Test func finiteValuesBeyondTheRangeSaturate() throws {
+        let values: [Float] = [-.greatestFiniteMagnitude, 70000, -.infinity]
+        #expect(try halves(TensorData.float32(values).converted(to: .float16)) == [0xfbff, 0x7bff, 0xfc00])
+        #expect(try halves(TensorData.float32(values).converted(to: .bfloat16)) == [0xff7f, 0x4789, 0xff80])
+    }
+
+    @Test func float32NarrowsToBFloat16RoundingToNearestEven() throws {
+        // 1 + 2⁻⁸ is halfway between 1 and 1 + 2⁻⁷ in bfloat16: ties go to even.
+        let values: [Float] = [1, -3, 1 + 0x1p-8, 1 + 0x1p-8 + 0x1p-20, .nan]
+        let h = try halves(TensorData.float32(values).converted(to: .bfloat16))
+        #expect(Array(h.prefix(4)) == [0x3f80, 0xc040, 0x3f80, 0x3f81])
+        #expect(h[4] & 0x7f80 == 0x7f80 && h[4] & 0x7f != 0)
+    }
+
+    @Test func convertingBackToTheStoredTypeUndoesTheConversion() throws {
+        let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
+        let bytes = TensorData.scalars([UInt16(0x3c00), 0x4000, 0x4200, 0x4400], dtype: .float16, shape: [4]).inlineBytes ?? []
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 2])
+        let roundTrip = try stored.asFloat32().transposed().converted(to: .float16)
+        guard case .transformed(let inner, .transpose2D) = roundTrip.storage, case .file = inner.storage else {
+            Issue.record("expected a plain transpose of the file, got \(roundTrip.storage)"); return
+        }
+        #expect(try halves(roundTrip) == [0x3c00, 0x4200, 0x4000, 0x4400])
+        let bf = try stored.asFloat32().converted(to: .bfloat16)
+        guard case .transformed(let source, .convert) = bf.storage else { Issue.record("expected one conversion"); return }
+        #expect(source.dtype == .float16)
+        #expect(try halves(bf) == [0x3f80, 0x4000, 0x4040, 0x4080])
+    }
+
+    @Test func slicesOfConvertedTensorsStayFileRanges() throws {
+        let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
+        let bytes = TensorData.scalars([UInt16(0x3c00), 0x4000, 0x4200, 0x4400], dtype: .float16, shape: [4]).inlineBytes ?? []
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 2])
+        let row = try stored.asFloat32().rows(1, 1)
+        guard case .transformed(let inner, .convert) = row.storage, case .transformed(_, .sliceRows) = inner.storage else {
+            Issue.record("slice should sit under the conversion"); return
+        }
+        #expect(try row.materialize() == (TensorData.float32([3, 4]).inlineBytes ?? []))
     }
 }

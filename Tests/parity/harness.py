@@ -240,24 +240,24 @@ class Exporter:
         self.futures: dict[tuple[str, str, int], Future] = {}
         self.lock = threading.Lock()
 
-    def _export(self, fx: Fixture, opset: int, task: str) -> ExportResult:
-        out = self.root / f"{fx.kind}__{fx.name.replace('/', '__')}__{task}" / f"op{opset}"
+    def _export(self, fx: Fixture, opset: int, task: str, dtype: str) -> ExportResult:
+        out = self.root / f"{fx.kind}__{fx.name.replace('/', '__')}__{task}" / f"op{opset}-{dtype}"
         t0 = time.perf_counter()
-        p = run_cli(["--model", str(fx.dir), "--task", task, "--opset", str(opset), "--force", str(out)])
+        p = run_cli(["--model", str(fx.dir), "--task", task, "--opset", str(opset), "--dtype", dtype, "--force", str(out)])
         return ExportResult(out, p.returncode, p.stdout, p.stderr, time.perf_counter() - t0)
 
-    def submit(self, fx: Fixture, opset: int, task: str | None = None) -> Future:
-        """Start (once) the export of fx for task (default: the fixture's only task) at opset."""
+    def submit(self, fx: Fixture, opset: int, task: str | None = None, dtype: str = "fp32") -> Future:
+        """Start (once) the export of fx for task (default: the fixture's only task) at opset, in dtype."""
         task = task or fx.task
         with self.lock:
-            key = (fx.kind + ":" + fx.name, task, opset)
+            key = (fx.kind + ":" + fx.name, task, opset, dtype)
             if key not in self.futures:
-                self.futures[key] = self.pool.submit(self._export, fx, opset, task)
+                self.futures[key] = self.pool.submit(self._export, fx, opset, task, dtype)
             return self.futures[key]
 
-    def get(self, fx: Fixture, opset: int, task: str | None = None) -> ExportResult:
+    def get(self, fx: Fixture, opset: int, task: str | None = None, dtype: str = "fp32") -> ExportResult:
         try:
-            return self.submit(fx, opset, task).result()
+            return self.submit(fx, opset, task, dtype).result()
         except pytest.fail.Exception:
             raise
         except subprocess.TimeoutExpired as e:
@@ -362,10 +362,12 @@ def check_port(kind: str, vi, axes: list, elem_type: int, problems: list[str],
 
 def check_exported_model(path: Path, opset: int, io: dict, problems: list[str],
                          input_types: dict[str, int] | None = None,
-                         ref_shapes: dict[str, list[tuple]] | None = None) -> tuple[object, bool]:
+                         ref_shapes: dict[str, list[tuple]] | None = None,
+                         output_types: dict[str, int] | None = None) -> tuple[object, bool]:
     """onnx.checker (full check, on the path so external data works), opset_import, ir_version, graph input
     names (any order) and output names (in order), declared types and axes. ``io``: {"inputs", "outputs",
-    "input_axes", "output_axes"}; inputs are int64 unless ``input_types`` says otherwise, outputs float32;
+    "input_axes", "output_axes"}; inputs are int64 unless ``input_types`` says otherwise, outputs float32
+    unless ``output_types`` does;
     ``ref_shapes`` gives, per port, the reference shapes that fixed (None) axes must match.
     Returns the model (without external data) and whether its ports allow running it."""
     import onnx
@@ -397,7 +399,8 @@ def check_exported_model(path: Path, opset: int, io: dict, problems: list[str],
                        types.get(name, onnx.TensorProto.INT64), problems, (ref_shapes or {}).get(name))
     for name in io["outputs"]:
         if name in graph_outputs:
-            check_port("output", graph_outputs[name], io["output_axes"][name], onnx.TensorProto.FLOAT, problems,
+            check_port("output", graph_outputs[name], io["output_axes"][name],
+                       (output_types or {}).get(name, onnx.TensorProto.FLOAT), problems,
                        (ref_shapes or {}).get(name))
     runnable = set(graph_inputs) == set(io["inputs"]) and set(graph_outputs) >= set(io["outputs"])
     return model, runnable

@@ -7,6 +7,10 @@ import ONNXExportIR
 /// outputs `logits` and `present.N.key|value` over `past_sequence_length + sequence_length`.
 /// One graph serves the first step (a past of length 0) and every later one.
 public enum DecoderTaskGraph {
+    /// Whether a graph output is a cache the caller feeds back as an input (`present.N.key`), so
+    /// it must keep the type its input has.
+    public static func isFedBack(_ outputName: String) -> Bool { outputName.hasPrefix("present.") }
+
     public static func build(_ model: DecoderModel, task: Task, name: String) throws -> Graph {
         let b = GraphBuilder(name: name)
         let withPast = task == .textGenerationWithPast

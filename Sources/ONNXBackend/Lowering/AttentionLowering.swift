@@ -23,15 +23,29 @@ enum AttentionLowering {
         let q = split(node.inputs[0], "query", perm: [0, 2, 1, 3])
         let kT = split(node.inputs[1], "key", perm: [0, 2, 3, 1])
         let v = split(node.inputs[2], "value", perm: [0, 2, 1, 3])
-        var scores = c.emit1("MatMul", [q, kT], name: n + "/MatMul")
-        scores = c.emit1("Mul", [scores, c.scalar(scale)], name: n + "/MulScale")
-        if node.inputs.count > 3, let mask = node.inputs[3] {
-            scores = c.emit1("Add", [scores, c.name(mask)], name: n + "/AddMask")
-        }
-        let probabilities = c.emit1("Softmax", [scores], name: n + "/Softmax", attributes: [.init("axis", .int(-1))])
+        let scores = c.emit1("MatMul", [q, kT], name: n + "/MatMul")
+        let mask = node.inputs.count > 3 ? node.inputs[3] : nil
+        let probabilities = softmax(scores, scale: scale, mask: mask.map { (c.name($0), c.dtype($0)) }, type: c.dtype(node.inputs[0]), name: n, c)
         let context = c.emit1("MatMul", [probabilities, v], name: n + "/MatMul_1")
         let merged = c.emit1("Transpose", [context], name: n + "/Transpose", attributes: [.init("perm", .ints([0, 2, 1, 3]))])
         c.emit("Reshape", [merged, c.int64s([0, 0, -1])], [c.output(node)], name: n + "/Reshape")
+    }
+
+    /// `softmax(scores · scale + mask)` over the last axis, computed in float32 whatever the
+    /// scores' type and cast back: float16 scores plus float32's "masked" value would overflow,
+    /// and a float16 softmax loses the small probabilities (transformers upcasts it too).
+    static func softmax(_ scores: String, scale: Float, mask: (name: String, type: DataType)?, type: DataType,
+                        name n: String, _ c: LoweringContext) -> String {
+        let wide = c.cast(scores, from: type, to: .float32, name: n + "/CastScoresToFloat32")
+        var logits = c.emit1("Mul", [wide, c.scalar(scale)], name: n + "/MulScale")
+        if let mask {
+            let wideMask = c.derived("float32-mask:\(mask.name)") {
+                c.cast(mask.name, from: mask.type, to: .float32, name: mask.name + "/CastToFloat32")
+            }
+            logits = c.emit1("Add", [logits, wideMask], name: n + "/AddMask")
+        }
+        let probabilities = c.emit1("Softmax", [logits], name: n + "/Softmax", attributes: [.init("axis", .int(-1))])
+        return c.cast(probabilities, from: .float32, to: type, name: n + "/CastProbabilities")
     }
 }
 
@@ -44,8 +58,7 @@ enum HeadAttentionLowering {
             // to 1e-7, including grouped heads).
             LoweringRule(since: 23) { node, c in
                 guard case .headAttention(let scale) = node.op else { return }
-                c.emit("Attention", c.inputNames(node), c.outputNames(node), name: node.name,
-                       attributes: [.init("scale", .float(scale))])
+                native(node, scale: scale, c)
             },
             LoweringRule(since: Opsets.oldest) { node, c in
                 guard case .headAttention(let scale) = node.op else { return }
@@ -53,10 +66,32 @@ enum HeadAttentionLowering {
             },
         ],
         "RotaryEmbedding": [
-            LoweringRule(since: 23) { node, c in nativeRotary(node, c) },
-            LoweringRule(since: Opsets.oldest) { node, c in decomposeRotary(node, c) },
+            LoweringRule(since: 23) { node, c in inFloat32(node, c, nativeRotary) },
+            LoweringRule(since: Opsets.oldest) { node, c in inFloat32(node, c, decomposeRotary) },
         ],
     ]
+
+    /// ONNX `Attention`. With float16 or bfloat16 inputs the softmax runs in float32
+    /// (`softmax_precision`), and a float32 mask is narrowed once per graph, clipped first to
+    /// the narrow type's lowest finite value so "masked" stays finite (an infinite mask turns a
+    /// fully masked row into NaN).
+    static func native(_ node: Node, scale: Float, _ c: LoweringContext) {
+        let type = c.dtype(node.inputs[0])
+        var inputs = c.inputNames(node)
+        var attributes: [ONNXAttributeSpec] = [.init("scale", .float(scale))]
+        if type != .float32 {
+            attributes.append(.init("softmax_precision", .int(Int64(DataType.float32.rawValue))))
+            if inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
+                let wide = inputs[3]
+                inputs[3] = c.derived("narrow-mask:\(wide)") {
+                    let lowest = type == .float16 ? -Float(Float16.greatestFiniteMagnitude) : -Float(bitPattern: 0x7f7f_0000)
+                    let clipped = c.emit1("Max", [wide, c.scalar(lowest)], name: wide + "/ClipToLowest")
+                    return c.cast(clipped, from: .float32, to: type, name: wide + "/CastTo\(type)")
+                }
+            }
+        }
+        c.emit("Attention", inputs, c.outputNames(node), name: node.name, attributes: attributes)
+    }
 
     /// `softmax(Q·Kᵀ · scale + mask) · V`. With grouped-query attention the query is viewed as
     /// [B, Hkv, group, S, D] and key/value as [B, Hkv, 1, T, D], so MatMul broadcasting serves each
@@ -75,10 +110,9 @@ enum HeadAttentionLowering {
         }
         let kT = c.emit1("Transpose", [k], name: n + "/TransposeKey",
                          attributes: [.init("perm", .ints(group > 1 ? [0, 1, 2, 4, 3] : [0, 1, 3, 2]))])
-        var scores = c.emit1("MatMul", [q, kT], name: n + "/MatMul")
-        scores = c.emit1("Mul", [scores, c.scalar(scale)], name: n + "/MulScale")
-        if let m = mask { scores = c.emit1("Add", [scores, m], name: n + "/AddMask") }
-        let probabilities = c.emit1("Softmax", [scores], name: n + "/Softmax", attributes: [.init("axis", .int(-1))])
+        let scores = c.emit1("MatMul", [q, kT], name: n + "/MatMul")
+        let probabilities = AttentionLowering.softmax(scores, scale: scale, mask: mask.map { ($0, c.dtype(node.inputs[3])) },
+                                                      type: c.dtype(node.inputs[0]), name: n, c)
         if group > 1 {
             let context = c.emit1("MatMul", [probabilities, v], name: n + "/MatMul_1")
             c.emit("Reshape", [context, c.int64s([0, hq, -1, c.graph.type(of: node.outputs[0]).shape[3].fixedValue ?? -1])],
@@ -88,27 +122,43 @@ enum HeadAttentionLowering {
         }
     }
 
+    /// The rotation in float32 whatever `x`'s type: a float16 `x` is cast up and the result back
+    /// (rounding both products and their sum to float16 doubled the error of a float16 export).
+    /// The cos/sin tables are float32 already (a reduced-precision graph keeps them so); others
+    /// are widened once per graph. `rotate` gets x, cos, sin and the output name.
+    static func inFloat32(_ node: Node, _ c: LoweringContext,
+                          _ rotate: (Node, _ x: String, _ cos: String, _ sin: String, _ output: String, LoweringContext) -> Void) {
+        let type = c.dtype(node.inputs[0]), n = node.name
+        func table(_ v: Value?) -> String {
+            let name = c.name(v)
+            return c.derived("float32-table:\(name)") { c.cast(name, from: c.dtype(v), to: .float32, name: name + "/CastToFloat32") }
+        }
+        let x = c.cast(c.name(node.inputs[0]), from: type, to: .float32, name: n + "/CastToFloat32")
+        let output = type == .float32 ? c.output(node) : c.temp(n + "/Float32")
+        rotate(node, x, table(node.inputs[1]), table(node.inputs[2]), output, c)
+        if type != .float32 {
+            c.emit("Cast", [output], [c.output(node)], name: n + "/CastBack", attributes: [.init("to", .int(Int64(type.rawValue)))])
+        }
+    }
+
     /// ONNX RotaryEmbedding (opset 23) wants cos/sin as `[B, S, R/2]`: the first half of the
     /// duplicated `[B, 1, S, R]` tables, made once per graph and shared by every layer.
-    static func nativeRotary(_ node: Node, _ c: LoweringContext) {
+    static func nativeRotary(_ node: Node, x: String, cos: String, sin: String, output: String, _ c: LoweringContext) {
         let width = c.fixedDim(node, input: 1, axis: 3) ?? 0
         let headSize = c.fixedDim(node, input: 0, axis: 3) ?? width
-        func half(_ table: Value?, _ label: String) -> String {
-            let full = c.name(table)
-            return c.derived("rotary-half:\(full)") {
+        func half(_ full: String, _ label: String) -> String {
+            c.derived("rotary-half:\(full)") {
                 let sliced = c.emit1("Slice", [full, c.int64s([0]), c.int64s([width / 2]), c.int64s([-1])], name: "/rotary_emb/\(label)Half")
                 return c.axesOp("Squeeze", sliced, axes: [1], name: "/rotary_emb/\(label)Squeeze")
             }
         }
-        let cos = half(node.inputs[1], "Cos"), sin = half(node.inputs[2], "Sin")
-        c.emit("RotaryEmbedding", [c.name(node.inputs[0]), cos, sin], c.outputNames(node), name: node.name,
+        c.emit("RotaryEmbedding", [x, half(cos, "Cos"), half(sin, "Sin")], [output], name: node.name,
                attributes: width < headSize ? [.init("rotary_embedding_dim", .int(Int64(width)))] : [])
     }
 
     /// `x·cos + rotate_half(x)·sin` on the first R channels, where rotate_half(x) = [−x₂, x₁].
-    static func decomposeRotary(_ node: Node, _ c: LoweringContext) {
+    static func decomposeRotary(_ node: Node, x: String, cos: String, sin: String, output: String, _ c: LoweringContext) {
         let n = node.name
-        let x = c.name(node.inputs[0]), cos = c.name(node.inputs[1]), sin = c.name(node.inputs[2])
         let width = c.fixedDim(node, input: 1, axis: 3) ?? 0
         let headSize = c.fixedDim(node, input: 0, axis: 3)
         let partial = headSize.map { $0 > width } ?? true
@@ -125,9 +175,9 @@ enum HeadAttentionLowering {
         if partial {
             let sum = c.emit1("Add", [withCos, withSin], name: n + "/Add")
             let passing = slice(x, width, Int(Int64.max), "SlicePass")
-            c.emit("Concat", [sum, passing], [c.output(node)], name: n + "/Concat", attributes: [.init("axis", .int(-1))])
+            c.emit("Concat", [sum, passing], [output], name: n + "/Concat", attributes: [.init("axis", .int(-1))])
         } else {
-            c.emit("Add", [withCos, withSin], [c.output(node)], name: n + "/Add")
+            c.emit("Add", [withCos, withSin], [output], name: n + "/Add")
         }
     }
 }

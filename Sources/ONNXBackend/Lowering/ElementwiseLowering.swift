@@ -30,23 +30,23 @@ enum ElementwiseLowering {
     /// onnxruntime's GeluFusion recognises (and then fuses with the preceding bias into BiasGelu);
     /// tanh form: `½x · (1 + tanh(√(2/π) · (x + 0.044715 x³)))`.
     static func decomposeGelu(_ node: Node, _ approximation: GeluApproximation, _ c: LoweringContext) {
-        let x = c.name(node.inputs[0]), n = node.name
+        let x = c.name(node.inputs[0]), n = node.name, t = c.dtype(node.inputs[0])
         switch approximation {
         case .none:
-            let scaled = c.emit1("Div", [x, c.scalar(Float(2).squareRoot())], name: n + "/Div")
+            let scaled = c.emit1("Div", [x, c.scalar(Float(2).squareRoot(), t)], name: n + "/Div")
             let erf = c.emit1("Erf", [scaled], name: n + "/Erf")
-            let onePlus = c.emit1("Add", [erf, c.scalar(1)], name: n + "/Add")
+            let onePlus = c.emit1("Add", [erf, c.scalar(1, t)], name: n + "/Add")
             let product = c.emit1("Mul", [x, onePlus], name: n + "/Mul")
-            c.emit("Mul", [product, c.scalar(0.5)], [c.output(node)], name: n + "/Mul_1")
+            c.emit("Mul", [product, c.scalar(0.5, t)], [c.output(node)], name: n + "/Mul_1")
         case .tanh:
             let square = c.emit1("Mul", [x, x], name: n + "/Square")
             let cube = c.emit1("Mul", [square, x], name: n + "/Cube")
-            let term = c.emit1("Mul", [cube, c.scalar(0.044715)], name: n + "/MulCoefficient")
+            let term = c.emit1("Mul", [cube, c.scalar(0.044715, t)], name: n + "/MulCoefficient")
             let sum = c.emit1("Add", [x, term], name: n + "/AddCube")
-            let scaled = c.emit1("Mul", [sum, c.scalar((2 / Float.pi).squareRoot())], name: n + "/MulSqrt2OverPi")
+            let scaled = c.emit1("Mul", [sum, c.scalar((2 / Float.pi).squareRoot(), t)], name: n + "/MulSqrt2OverPi")
             let tanh = c.emit1("Tanh", [scaled], name: n + "/Tanh")
-            let onePlus = c.emit1("Add", [tanh, c.scalar(1)], name: n + "/AddOne")
-            let half = c.emit1("Mul", [x, c.scalar(0.5)], name: n + "/MulHalf")
+            let onePlus = c.emit1("Add", [tanh, c.scalar(1, t)], name: n + "/AddOne")
+            let half = c.emit1("Mul", [x, c.scalar(0.5, t)], name: n + "/MulHalf")
             c.emit("Mul", [half, onePlus], [c.output(node)], name: n + "/Mul_1")
         }
     }

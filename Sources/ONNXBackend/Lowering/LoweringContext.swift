@@ -42,7 +42,17 @@ final class LoweringContext {
     }
 
     func int64s(_ values: [Int]) -> String { constant(.int64(values.map(Int64.init))) }
-    func scalar(_ x: Float) -> String { constant(.float32([x], shape: [])) }
+    /// A float scalar of `dtype`: constants combined with float16 tensors must be float16 too.
+    func scalar(_ x: Float, _ dtype: DataType = .float32) -> String { constant(.floatScalar(x, as: dtype)) }
+
+    /// The element type of an IR value.
+    func dtype(_ v: Value?) -> DataType { v.map { graph.type(of: $0).dtype } ?? .float32 }
+
+    /// `x` cast to `dtype`, or `x` itself when it already is: the float32 islands of a reduced
+    /// precision graph (normalisation statistics, attention softmax) enter and leave through it.
+    func cast(_ x: String, from: DataType, to: DataType, name: String) -> String {
+        from == to ? x : emit1("Cast", [x], name: name, attributes: [.init("to", .int(Int64(to.rawValue)))])
+    }
 
     /// A value derived from others once per graph (e.g. half-width rotary tables every layer
     /// shares): `make` runs the first time `key` is asked for, later calls reuse its result.

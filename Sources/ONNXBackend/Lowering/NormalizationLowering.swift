@@ -50,27 +50,33 @@ enum NormalizationLowering {
     ]
 
     /// `scale · x / √(mean(x²) + ε)` over the last axis, as transformers' RMSNorm computes it.
+    /// Statistics in float32 (a float16 input is cast up and the normalised result back, as
+    /// transformers' RMSNorm does), the scale in the input's type.
     static func decomposeRMSNorm(_ node: Node, _ epsilon: Float, _ c: LoweringContext) {
-        let x = c.name(node.inputs[0]), n = node.name
+        let n = node.name, type = c.dtype(node.inputs[0])
+        let x = c.cast(c.name(node.inputs[0]), from: type, to: .float32, name: n + "/CastToFloat32")
         let squared = c.emit1("Mul", [x, x], name: n + "/Square")
         let meanSquare = c.reduceMean(squared, axes: [-1], keepDims: true, name: n + "/ReduceMean")
         let shifted = c.emit1("Add", [meanSquare, c.scalar(epsilon)], name: n + "/AddEpsilon")
         let rms = c.emit1("Sqrt", [shifted], name: n + "/Sqrt")
         let inverse = c.emit1("Reciprocal", [rms], name: n + "/Reciprocal")
-        let normalized = c.emit1("Mul", [x, inverse], name: n + "/Mul")
+        let normalized = c.cast(c.emit1("Mul", [x, inverse], name: n + "/Mul"), from: .float32, to: type, name: n + "/CastBack")
         c.emit("Mul", [c.name(node.inputs[1]), normalized], [c.output(node)], name: n + "/MulScale")
     }
 
     /// `(x − mean) / √(var + ε) · scale + bias` over the last axis, variance biased as torch's.
+    /// Statistics in float32 whatever the input's type (what LayerNormalization's `stash_type`
+    /// does natively), scale and bias in the input's type.
     static func decomposeLayerNorm(_ node: Node, _ epsilon: Float, _ c: LoweringContext) {
-        let x = c.name(node.inputs[0]), n = node.name
+        let n = node.name, type = c.dtype(node.inputs[0])
+        let x = c.cast(c.name(node.inputs[0]), from: type, to: .float32, name: n + "/CastToFloat32")
         let mean = c.reduceMean(x, axes: [-1], keepDims: true, name: n + "/ReduceMean")
         let centered = c.emit1("Sub", [x, mean], name: n + "/Sub")
         let squared = c.emit1("Mul", [centered, centered], name: n + "/Square")
         let variance = c.reduceMean(squared, axes: [-1], keepDims: true, name: n + "/ReduceMean_1")
         let shifted = c.emit1("Add", [variance, c.scalar(epsilon)], name: n + "/AddEpsilon")
         let std = c.emit1("Sqrt", [shifted], name: n + "/Sqrt")
-        let normalized = c.emit1("Div", [centered, std], name: n + "/Div")
+        let normalized = c.cast(c.emit1("Div", [centered, std], name: n + "/Div"), from: .float32, to: type, name: n + "/CastBack")
         let hasBias = node.inputs.count > 2 && node.inputs[2] != nil
         if hasBias {
             let scaled = c.emit1("Mul", [normalized, c.name(node.inputs[1])], name: n + "/MulScale")
