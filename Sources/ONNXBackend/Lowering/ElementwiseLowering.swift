@@ -27,8 +27,10 @@ enum ElementwiseLowering {
     }()
 
     /// erf form: `(x · (erf(x / √2) + 1)) · ½` — the exact node pattern torch.onnx writes, which
-    /// onnxruntime's GeluFusion recognises (and then fuses with the preceding bias into BiasGelu);
-    /// tanh form: `½x · (1 + tanh(√(2/π) · (x + 0.044715 x³)))`.
+    /// onnxruntime's GeluFusion recognises (and then fuses with the preceding bias into BiasGelu).
+    /// tanh form: `(½x) · (1 + tanh((√(2/π)·x) · (1 + 0.044715·x·x)))`, the same polynomial as
+    /// `x + 0.044715 x³` factored the way onnxruntime's FastGeluFusion matches it, so the ten
+    /// nodes run as one FastGelu kernel.
     static func decomposeGelu(_ node: Node, _ approximation: GeluApproximation, _ c: LoweringContext) {
         let x = c.name(node.inputs[0]), n = node.name, t = c.dtype(node.inputs[0])
         switch approximation {
@@ -39,13 +41,13 @@ enum ElementwiseLowering {
             let product = c.emit1("Mul", [x, onePlus], name: n + "/Mul")
             c.emit("Mul", [product, c.scalar(0.5, t)], [c.output(node)], name: n + "/Mul_1")
         case .tanh:
-            let square = c.emit1("Mul", [x, x], name: n + "/Square")
-            let cube = c.emit1("Mul", [square, x], name: n + "/Cube")
-            let term = c.emit1("Mul", [cube, c.scalar(0.044715, t)], name: n + "/MulCoefficient")
-            let sum = c.emit1("Add", [x, term], name: n + "/AddCube")
-            let scaled = c.emit1("Mul", [sum, c.scalar((2 / Float.pi).squareRoot(), t)], name: n + "/MulSqrt2OverPi")
-            let tanh = c.emit1("Tanh", [scaled], name: n + "/Tanh")
-            let onePlus = c.emit1("Add", [tanh, c.scalar(1, t)], name: n + "/AddOne")
+            let term = c.emit1("Mul", [x, c.scalar(0.044715, t)], name: n + "/MulCoefficient")
+            let square = c.emit1("Mul", [term, x], name: n + "/MulX")
+            let polynomial = c.emit1("Add", [square, c.scalar(1, t)], name: n + "/AddOne")
+            let scaledX = c.emit1("Mul", [x, c.scalar((2 / Float.pi).squareRoot(), t)], name: n + "/MulSqrt2OverPi")
+            let argument = c.emit1("Mul", [scaledX, polynomial], name: n + "/MulPolynomial")
+            let tanh = c.emit1("Tanh", [argument], name: n + "/Tanh")
+            let onePlus = c.emit1("Add", [tanh, c.scalar(1, t)], name: n + "/AddOne_1")
             let half = c.emit1("Mul", [x, c.scalar(0.5, t)], name: n + "/MulHalf")
             c.emit("Mul", [half, onePlus], [c.output(node)], name: n + "/Mul_1")
         }
