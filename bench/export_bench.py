@@ -2,11 +2,13 @@
 """Export time and peak memory against `cp` of the same weights, timed alternately in the same
 run (this machine is shared and noisy, so only same-moment ratios mean anything).
 
-    python bench/export_bench.py [--model bert-base] [--runs 5] [--task feature-extraction]
+    python bench/export_bench.py [--model bert-base] [--runs 5] [--task feature-extraction] [--dtype fp32]
+                                 [--optimum-cli PATH [--optimum-runs 1]]
 
 Makes the checkpoint with make_checkpoint.py if it is missing, warms the page cache, then
-alternates `cp` and `onnx-export` under /usr/bin/time. Prints medians and writes
-bench/results/export-<model>.json.
+alternates `cp` and `onnx-export` under /usr/bin/time (and the optimum exporter, when given, for
+its first --optimum-runs rounds). Then loads the last export in onnxruntime and runs it once
+(ort_smoke.py). Prints medians and writes bench/results/export-<model>[-<dtype>].json.
 """
 import argparse
 import json
@@ -19,6 +21,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from ort_smoke import smoke  # noqa: E402
 
 
 def timed(cmd):
@@ -38,7 +42,9 @@ def main():
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onnx-export-bench"))
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
     ap.add_argument("--optimum-cli", help="path of optimum-cli (in its own venv) to time the optimum exporter too")
+    ap.add_argument("--optimum-runs", type=int, default=1, help="rounds that also time the optimum exporter")
     ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--dtype", default="fp32", help="onnx-export --dtype (fp32, fp16, bf16)")
     args = ap.parse_args()
 
     ckpt = os.path.join(args.work, args.model)
@@ -50,13 +56,14 @@ def main():
     subprocess.run(["cat", weights], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
 
     cp_runs, export_runs, optimum_runs = [], [], []
-    for _ in range(args.runs):
+    for round_index in range(args.runs):
         if os.path.exists(copy):
             os.remove(copy)
         cp_runs.append(timed(["cp", weights, copy]))
         shutil.rmtree(out, ignore_errors=True)
-        export_runs.append(timed([args.bin, "--model", ckpt, "--task", args.task, "--opset", str(args.opset), out]))
-        if args.optimum_cli:
+        export_runs.append(timed([args.bin, "--model", ckpt, "--task", args.task, "--opset", str(args.opset),
+                                  "--dtype", args.dtype, out]))
+        if args.optimum_cli and round_index < args.optimum_runs:
             optimum_out = os.path.join(args.work, "optimum-out")
             shutil.rmtree(optimum_out, ignore_errors=True)
             optimum_runs.append(timed([args.optimum_cli, "export", "onnx", "-m", ckpt, "--task", args.task,
@@ -69,8 +76,10 @@ def main():
     cp_t = statistics.median(r[0] for r in cp_runs)
     ex_t = statistics.median(r[0] for r in export_runs)
     ex_rss = max(r[1] for r in export_runs)
+    check = smoke(out)
     result = {
-        "model": args.model, "task": args.task, "weights_mb": round(weights_mb, 1), "output_mb": round(model_mb, 1),
+        "model": args.model, "task": args.task, "dtype": args.dtype, "onnxruntime": check, "weights_mb": round(weights_mb, 1), "output_mb": round(model_mb, 1),
+        "output_over_weights": round(model_mb / weights_mb, 4),
         "cp_seconds": cp_t, "export_seconds": ex_t, "export_over_cp": round(ex_t / cp_t, 2) if cp_t else None,
         "budget_seconds": round(1.5 * cp_t + 1, 2), "export_peak_rss_mb": round(ex_rss, 1),
         "cp_runs": cp_runs, "export_runs": export_runs,
@@ -83,11 +92,14 @@ def main():
     print(f"{args.model}: weights {weights_mb:.0f} MB, output {model_mb:.0f} MB")
     print(f"  cp      median {cp_t:.2f} s")
     print(f"  export  median {ex_t:.2f} s  (budget 1.5 x cp + 1 s = {1.5 * cp_t + 1:.2f} s), peak RSS {ex_rss:.0f} MB")
+    print(f"  onnxruntime loaded it in {check['load_seconds']:.2f} s and ran it: {check['first_output']} {check['shape']}, "
+          f"finite={check['finite']}")
     if optimum_runs:
         print(f"  optimum median {result['optimum_seconds']:.2f} s, peak RSS {result['optimum_peak_rss_mb']:.0f} MB "
               f"({result['optimum_over_ours']}x our time)")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", f"export-{args.model}.json"), "w") as f:
+    suffix = "" if args.dtype == "fp32" else f"-{args.dtype}"
+    with open(os.path.join(HERE, "results", f"export-{args.model}{suffix}.json"), "w") as f:
         json.dump(result, f, indent=2)
 
 

@@ -16,7 +16,8 @@ def feeds_for(session, batch=1, length=8):
     feeds = {}
     for i in session.get_inputs():
         if i.name.startswith("past_key_values"):
-            feeds[i.name] = np.zeros((batch, i.shape[1], 0, i.shape[3]), np.float32)
+            dtype = np.float16 if "float16" in i.type else np.float32
+            feeds[i.name] = np.zeros((batch, i.shape[1], 0, i.shape[3]), dtype)
         elif i.name == "position_ids":
             feeds[i.name] = np.tile(np.arange(length, dtype=np.int64), (batch, 1))
         elif i.name == "attention_mask":
@@ -26,17 +27,23 @@ def feeds_for(session, batch=1, length=8):
     return feeds
 
 
-def main():
-    path = sys.argv[1].rstrip("/") + "/model.onnx"
+def smoke(folder):
+    """Loads folder/model.onnx, runs it once; returns load and run seconds and whether outputs are finite."""
+    path = folder.rstrip("/") + "/model.onnx"
     start = time.perf_counter()
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     loaded = time.perf_counter()
     outputs = session.run(None, feeds_for(session))
     ran = time.perf_counter()
-    shapes = {o.name: list(v.shape) for o, v in zip(session.get_outputs(), outputs)}
     first = session.get_outputs()[0].name
-    print(f"onnxruntime {ort.__version__}: loaded in {loaded - start:.2f} s, ran in {ran - loaded:.2f} s; "
-          f"{first} {shapes[first]} finite={bool(np.isfinite(outputs[0]).all())}; {len(outputs)} outputs")
+    return {"load_seconds": round(loaded - start, 2), "run_seconds": round(ran - loaded, 2), "first_output": first,
+            "shape": list(outputs[0].shape), "finite": bool(np.isfinite(outputs[0]).all()), "outputs": len(outputs)}
+
+
+def main():
+    r = smoke(sys.argv[1])
+    print(f"onnxruntime {ort.__version__}: loaded in {r['load_seconds']:.2f} s, ran in {r['run_seconds']:.2f} s; "
+          f"{r['first_output']} {r['shape']} finite={r['finite']}; {r['outputs']} outputs")
 
 
 if __name__ == "__main__":

@@ -152,3 +152,19 @@ import Testing
         #expect(try row.materialize() == (TensorData.float32([3, 4]).inlineBytes ?? []))
     }
 }
+
+@Suite struct HalfRoundingTests {
+    /// Every float32 bit pattern on a coarse stride (plus the boundaries) against Swift's own
+    /// Float16 conversion, which rounds to nearest even; beyond the half range we saturate.
+    @Test func agreesWithFloat16ConversionEverywhere() {
+        var patterns: [UInt32] = [0x3880_0000, 0x387f_ffff, 0x477f_efff, 0x477f_f000, 0x477f_e000, 0x3300_0000, 0x3300_0001, 0x337f_ffff]
+        patterns += stride(from: UInt32(0), to: 0x7f80_0000, by: 4099).map { $0 }
+        for magnitude in patterns {
+            for sign: UInt32 in [0, 0x8000_0000] {
+                let x = Float(bitPattern: magnitude | sign)
+                let expected = abs(x) >= 65520 ? (x < 0 ? UInt16(0xfbff) : 0x7bff) : Float16(x).bitPattern
+                #expect(FloatConversion.floatToHalf(x) == expected, "\(x) (0x\(String(magnitude | sign, radix: 16)))")
+            }
+        }
+    }
+}

@@ -9,6 +9,7 @@ final class LoweringContext {
     private(set) var initializers: [ONNXInitializerSpec] = []
     private var initializerNames: [Int: String] = [:]
     private var sharedConstants: [TensorData: String] = [:]
+    private var literalValues: [TensorData: Value] = [:]
     private var usedNames: Set<String> = []
     private var derivedValues: [String: String] = [:]
 
@@ -18,6 +19,11 @@ final class LoweringContext {
         // Names of computed values are taken up front; a constant claims its own name when first
         // used, so weights keep their checkpoint names.
         for info in graph.values where info.constantData == nil { usedNames.insert(info.name) }
+        // Small literals the graph already holds serve lowering rules asking for the same bytes.
+        let live = graph.liveValues()
+        for (v, data) in graph.constants where live.contains(v.id) && data.inlineBytes != nil && literalValues[data] == nil {
+            literalValues[data] = v
+        }
     }
 
     /// The ONNX name of an IR value; constants become initializers on first use.
@@ -34,6 +40,7 @@ final class LoweringContext {
 
     /// A constant created by a lowering rule, shared with every other rule asking for the same bytes.
     func constant(_ data: TensorData) -> String {
+        if let v = literalValues[data] { return name(v) }
         if let n = sharedConstants[data] { return n }
         let n = unique("/Constant_\(sharedConstants.count)")
         initializers.append(ONNXInitializerSpec(name: n, data: data))

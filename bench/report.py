@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Prints the benchmark tables (markdown, as the README shows them) from bench/results/*.json,
+with the machine they ran on.
+
+    python bench/report.py
+"""
+import glob
+import json
+import os
+import platform
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory_gb:.0f} GiB, Linux {platform.release()}"
+
+
+def export_table():
+    rows = []
+    for path in sorted(glob.glob(os.path.join(RESULTS, "export-*.json")), key=os.path.getmtime):
+        r = json.load(open(path))
+        optimum = (f"{r['optimum_seconds']:.1f} s, {r['optimum_peak_rss_mb'] / 1000:.1f} GB RSS ({r['optimum_over_ours']}x)"
+                   if "optimum_seconds" in r else "—")
+        ok = "yes" if r.get("onnxruntime", {}).get("finite") else "no"
+        rows.append(f"| {r['model']} {r['task']} {r.get('dtype', 'fp32')} | {r['weights_mb']:.0f} MB | {r['cp_seconds']:.2f} s "
+                    f"| {r['export_seconds']:.2f} s | {r['export_over_cp']} | {r['budget_seconds']:.2f} s "
+                    f"| {r['export_peak_rss_mb']:.0f} MB | {r['output_mb']:.0f} MB ({r['output_over_weights']:.3f}) | {ok} | {optimum} |")
+    head = ("| checkpoint, task, dtype | weights | cp | onnx-export | export / cp | budget 1.5·cp+1 s | peak RSS "
+            "| output (/ weights) | onnxruntime runs it | optimum exporter (/ ours) |\n|---|---|---|---|---|---|---|---|---|---|")
+    return head + "\n" + "\n".join(rows) if rows else ""
+
+
+def inference_table():
+    path = os.path.join(RESULTS, "inference.json")
+    if not os.path.exists(path):
+        return ""
+    data = json.load(open(path))
+    points = {}
+    for r in data["rows"]:
+        points.setdefault((r["model"], r["task"], r["batch"], r["seq"]), {})[r["variant"]] = r
+    variants = [v for v in ("ours", "optimum", "optimum O2") if any(v in p for p in points.values())]
+    head = ("| model, point | " + " | ".join(f"{v} ms (nodes)" for v in variants) + " | optimum / ours | O2 / ours |\n|"
+            + "---|" * (len(variants) + 3))
+    lines = []
+    for (model, task, batch, seq), p in points.items():
+        what = f"{model} batch {batch}, " + (f"1 token after {seq}" if "past" in task else f"seq {seq}")
+        cells = [f"{p[v]['median_ms']:.1f} ({p[v]['nodes']})" if v in p else "—" for v in variants]
+        ratio = lambda v: f"{p[v]['vs_ours']:.2f}" if v in p else "—"
+        lines.append(f"| {what} | " + " | ".join(cells) + f" | {ratio('optimum')} | {ratio('optimum O2')} |")
+    return f"onnxruntime {data['onnxruntime']}, CPU, {data['threads']} threads\n\n" + head + "\n" + "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(f"Machine: {machine()}\n")
+    for table in (export_table(), inference_table()):
+        if table:
+            print(table + "\n")

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every benchmark, end to end, on a fresh clone: sets up and builds, makes random-weight
+# checkpoints of real sizes, times exports against cp (and the optimum exporter, with
+# --with-optimum), times inference in onnxruntime, and prints the README's tables.
+#
+#   bench/run_all.sh [--with-optimum]
+#
+# Needs about 12 GB of free disk under ${TMPDIR:-/tmp}/onnx-export-bench (and 8 GB more for the
+# optimum venv). Results: bench/results/*.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release --product onnx-export
+py=.venv/bin/python
+optimum=()
+if [ "${1:-}" = "--with-optimum" ]; then
+    optimum=(--optimum-cli "$(bench/setup_optimum.sh)")
+fi
+rm -f bench/results/*.json
+$py bench/export_bench.py --model bert-base --task feature-extraction --runs 5 "${optimum[@]}"
+$py bench/export_bench.py --model bert-base --task feature-extraction --runs 3 --dtype fp16
+$py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 3 "${optimum[@]}"
+$py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 3 --dtype fp16
+$py bench/export_bench.py --model llama-4g --task text-generation-with-past --runs 3
+$py bench/inference_bench.py "${optimum[@]}"
+$py bench/report.py
