@@ -23,8 +23,9 @@ let package = Package(
                 publicHeadersPath: "include"),
         // Tiny C shims for Glibc calls Swift cannot see (copy_file_range needs _GNU_SOURCE).
         .target(name: "CSystemShims", path: "Sources/CSystemShims"),
+        .target(name: "CKernels", path: "Sources/CKernels"),
 
-        .target(name: "ONNXExportIR", dependencies: ["CSystemShims"], path: "Sources/IR"),
+        .target(name: "ONNXExportIR", dependencies: ["CSystemShims", "CKernels"], path: "Sources/IR"),
         .target(name: "ONNXExportFrontends", dependencies: ["ONNXExportIR", "CZlib"], path: "Sources/Frontends"),
         .target(name: "ONNXExportBackend", dependencies: ["ONNXExportIR", "COnnxProto", "CProtobufC", "CSystemShims"],
                 path: "Sources/ONNXBackend"),

@@ -26,7 +26,10 @@ from ort_smoke import smoke  # noqa: E402
 
 
 def timed(cmd):
-    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB)."""
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB). Dirty pages left by the
+    previous command are flushed first, so every command starts from the same page-cache state
+    (otherwise whichever runs next pays for the last one's writeback through dirty throttling)."""
+    os.sync()
     with tempfile.NamedTemporaryFile("r") as report:
         subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name] + cmd, check=True,
                        stdout=subprocess.DEVNULL)

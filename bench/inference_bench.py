@@ -8,8 +8,8 @@ For each model it makes a random-weight checkpoint of the real size (make_checkp
 it with onnx-export and, when --optimum-cli is given, with `optimum-cli export onnx` plain and
 with `--optimize O2`; then it times each model.onnx. bert-base runs feature-extraction over
 --seq tokens; gpt2 runs text-generation-with-past for one new token after a past of --seq tokens.
-Sessions of every variant stay open and are timed in turns (round robin, many rounds), so machine
-noise falls on all of them alike. Prints median latencies, the ratio to ours and node counts, and
+Sessions of every variant stay open and are timed in turns (round robin, many rounds, a pause
+and an untimed run at each switch), so machine noise falls on all of them alike. Prints median latencies, the ratio to ours and node counts, and
 writes bench/results/inference.json.
 
 `--ours DIR` (repeatable as `--compare NAME=DIR`) times already exported folders instead.
@@ -73,6 +73,10 @@ def time_variants(paths, batch, seq, rounds, per_round):
     times = {name: [] for name in sessions}
     for _ in range(rounds):
         for name, s in sessions.items():
+            # The previous variant's worker threads spin for a while after its last run; let them
+            # stop, and run once untimed, so no variant is timed against another's spinning.
+            time.sleep(0.05)
+            s.run(None, inputs[name])
             for _ in range(per_round):
                 start = time.perf_counter()
                 s.run(None, inputs[name])

@@ -5,6 +5,7 @@ extension GraphBuilder {
     public func mul(_ a: Value, _ b: Value, name: String? = nil) throws -> Value { try node(.mul, a, b, name: name) }
     public func div(_ a: Value, _ b: Value, name: String? = nil) throws -> Value { try node(.div, a, b, name: name) }
     public func matMul(_ a: Value, _ b: Value, name: String? = nil) throws -> Value { try node(.matMul, a, b, name: name) }
+    public func matMulTransposed(_ a: Value, _ b: Value, name: String? = nil) throws -> Value { try node(.matMulTransposed, a, b, name: name) }
     public func cast(_ x: Value, to: DataType, name: String? = nil) throws -> Value { try node(.cast(to), x, name: name) }
     public func reshape(_ x: Value, _ shape: [Int], name: String? = nil) throws -> Value { try node(.reshape(shape), x, name: name) }
     public func transpose(_ x: Value, _ perm: [Int], name: String? = nil) throws -> Value { try node(.transpose(perm), x, name: name) }

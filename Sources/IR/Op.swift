@@ -17,6 +17,9 @@ public enum Op: Hashable, Sendable {
 
     /// (a, b): batched matrix product.
     case matMul
+    /// (a [..., K], b [N, K]) → [..., N]: `a · bᵀ` with `b` kept as stored, for matrices not worth
+    /// transposing while they stream (a tied embedding, a head too large to transpose in memory).
+    case matMulTransposed
     /// Normalisation over the last axis. (x, scale, bias?)
     case layerNorm(epsilon: Float)
     /// Root-mean-square normalisation over the last axis, statistics in float32. (x, scale)
@@ -105,6 +108,7 @@ public enum Op: Hashable, Sendable {
         case .cast: return "Cast"
         case .gelu: return "Gelu"
         case .matMul: return "MatMul"
+        case .matMulTransposed: return "MatMulTransposed"
         case .layerNorm: return "LayerNorm"
         case .softmax: return "Softmax"
         case .attention: return "Attention"

@@ -47,6 +47,27 @@ public final class ReadOnlyFile {
         }
     }
 
+    /// Runs `body` on `count` bytes from `offset` mapped read-only from the page cache (populated
+    /// up front), which spares transposes a copy of their source; a range past the end of the file
+    /// is an error, and where mapping fails the bytes are read into `fallback` instead.
+    public func withMappedBytes<R>(at offset: Int, count: Int, fallback: UnsafeMutableRawBufferPointer,
+                                   _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard offset >= 0, count >= 0, offset + count <= size else {
+            throw ExportError("\(path): bytes \(offset)..<\(offset + count) are past the end of the file (\(size) bytes)")
+        }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        let length = offset + count - start
+        guard count > 0, let mapping = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, off_t(start)),
+              mapping != MAP_FAILED else {
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: fallback[0..<count])
+            try read(into: buffer, at: offset)
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
+        defer { munmap(mapping, length) }
+        return try body(UnsafeRawBufferPointer(start: mapping + (offset - start), count: count))
+    }
+
     public func readBytes(at offset: Int, count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }

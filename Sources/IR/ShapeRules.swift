@@ -112,6 +112,12 @@ public enum ShapeRules {
             guard compatible(k1, k2) else { throw fail("inner dimensions differ: \(a.type) × \(b.type)") }
             let batch = try broadcast(Array(a.type.shape.dropLast(2)), Array(b.type.shape.dropLast(2)), fail)
             return [Inferred(TensorType(dtype, batch + [a.type.shape[a.type.rank - 2], b.type.shape[b.type.rank - 1]]))]
+        case .matMulTransposed:
+            let a = try input(0), b = try input(1)
+            let dtype = try sameDType([a, b])
+            guard a.type.rank >= 1, b.type.rank == 2 else { throw fail("needs a [..., K] and b [N, K], got \(a.type) and \(b.type)") }
+            guard compatible(a.type.shape[a.type.rank - 1], b.type.shape[1]) else { throw fail("inner dimensions differ: \(a.type) × \(b.type)ᵀ") }
+            return [Inferred(TensorType(dtype, a.type.shape.dropLast() + [b.type.shape[0]]))]
         case .attention(let heads, _):
             let q = try input(0), k = try input(1), v = try input(2)
             _ = try sameDType([q, k, v])

@@ -45,6 +45,13 @@ public protocol TensorByteSink: AnyObject {
     func copy(from region: FileRegion) throws
 }
 
+/// A sink that owns memory a producer can fill directly (the prefetcher's buffers), sparing the
+/// copy from the producer's scratch buffer into it.
+public protocol InPlaceByteSink: TensorByteSink {
+    /// Hands `body` the next `count` bytes of the sink's memory to fill completely.
+    func fillNext(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> Void) throws
+}
+
 extension TensorByteSink {
     /// Fallback for sinks without a kernel fast path: read the region in chunks and `write` them.
     public func copyByReading(_ region: FileRegion) throws {

@@ -109,7 +109,7 @@ public final class TensorPrefetcher: @unchecked Sendable {
 }
 
 /// Writes into a fixed buffer; more bytes than it holds is an error (the source lied about its size).
-private final class BufferSink: TensorByteSink, @unchecked Sendable {
+private final class BufferSink: InPlaceByteSink, @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
     private(set) var count = 0
     init(buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
@@ -122,6 +122,14 @@ private final class BufferSink: TensorByteSink, @unchecked Sendable {
             (destination + count).copyMemory(from: base, byteCount: bytes.count)
         }
         count += bytes.count
+    }
+
+    func fillNext(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        guard self.count + count <= buffer.count else {
+            throw ExportError("a tensor source produced more than its \(buffer.count) bytes")
+        }
+        try body(UnsafeMutableRawBufferPointer(rebasing: buffer[self.count..<(self.count + count)]))
+        self.count += count
     }
 
     func copy(from region: FileRegion) throws { try copyByReading(region) }

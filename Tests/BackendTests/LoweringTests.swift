@@ -83,3 +83,36 @@ import ONNXExportIR
         #expect(spec.graph.nodes.contains { $0.name == "/norm/LayerNorm/ReduceMean" })
     }
 }
+
+/// `a · bᵀ` for weights kept as stored: Gemm(transB) on rows, reshaped back to `a`'s axes.
+@Suite struct MatMulTransposedLoweringTests {
+    func lowered(rank: Int) throws -> [ONNXNodeSpec] {
+        let b = GraphBuilder(name: "head")
+        let shape: [Dim] = rank == 3 ? [.batchSize, .sequenceLength, 4] : [.batchSize, 4]
+        let x = b.input("x", TensorType(.float32, shape))
+        let table = b.literal(.float32(Array(repeating: 0.5, count: 24), shape: [6, 4]))
+        let y = try b.matMulTransposed(x, table)
+        #expect(b.graph.type(of: y).shape == shape.dropLast() + [.fixed(6)])
+        try b.output(y, name: "logits")
+        return try ModelLowering.lower(b.graph, opset: 17).graph.nodes
+    }
+
+    @Test func twoDimensionalInputIsOneGemm() throws {
+        let nodes = try lowered(rank: 2)
+        #expect(nodes.map(\.opType) == ["Gemm"])
+        #expect(nodes[0].attributes.contains { $0.name == "transB" })
+    }
+
+    @Test func higherRanksAreFlattenedAndRestored() throws {
+        let nodes = try lowered(rank: 3)
+        #expect(nodes.map(\.opType).filter { $0 == "Gemm" || $0 == "Reshape" } == ["Reshape", "Gemm", "Reshape"])
+        #expect(nodes.last?.outputs == ["logits"])
+    }
+
+    @Test func innerDimensionsMustAgree() throws {
+        let b = GraphBuilder(name: "bad")
+        let x = b.input("x", TensorType(.float32, [.batchSize, 5]))
+        let table = b.literal(.float32(Array(repeating: 0, count: 24), shape: [6, 4]))
+        #expect(throws: ExportError.self) { try b.matMulTransposed(x, table) }
+    }
+}

@@ -81,16 +81,13 @@ import Testing
 
 @Suite struct ConvertedTransposeTests {
     @Test func halfPrecisionTransposesInItsOwnTypeThenWidens() throws {
-        let halves: [UInt16] = [0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600]  // 1 2 3 4 5 6
-        let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
-        let bytes = TensorData.scalars(halves, dtype: .float16, shape: [6]).inlineBytes ?? []
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 3])
-        let t = try stored.asFloat32().transposed()
-        guard case .transformed(let inner, .convert) = t.storage else { Issue.record("conversion should be outermost"); return }
-        #expect(inner.dtype == .float16)
-        #expect(try t.materialize() == (TensorData.float32([1, 4, 2, 5, 3, 6]).inlineBytes ?? []))
+        // 1 2 3 4 5 6
+        try withHalfFile([0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600], shape: [2, 3]) { stored in
+            let t = try stored.asFloat32().transposed()
+            guard case .transformed(let inner, .convert) = t.storage else { Issue.record("conversion should be outermost"); return }
+            #expect(inner.dtype == .float16)
+            #expect(try t.materialize() == (TensorData.float32([1, 4, 2, 5, 3, 6]).inlineBytes ?? []))
+        }
     }
 }
 
@@ -123,34 +120,37 @@ import Testing
     }
 
     @Test func convertingBackToTheStoredTypeUndoesTheConversion() throws {
-        let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
-        let bytes = TensorData.scalars([UInt16(0x3c00), 0x4000, 0x4200, 0x4400], dtype: .float16, shape: [4]).inlineBytes ?? []
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 2])
-        let roundTrip = try stored.asFloat32().transposed().converted(to: .float16)
-        guard case .transformed(let inner, .transpose2D) = roundTrip.storage, case .file = inner.storage else {
-            Issue.record("expected a plain transpose of the file, got \(roundTrip.storage)"); return
+        try withHalfFile([0x3c00, 0x4000, 0x4200, 0x4400], shape: [2, 2]) { stored in
+            let roundTrip = try stored.asFloat32().transposed().converted(to: .float16)
+            guard case .transformed(let inner, .transpose2D) = roundTrip.storage, case .file = inner.storage else {
+                Issue.record("expected a plain transpose of the file, got \(roundTrip.storage)"); return
+            }
+            #expect(try halves(roundTrip) == [0x3c00, 0x4200, 0x4000, 0x4400])
+            let bf = try stored.asFloat32().converted(to: .bfloat16)
+            guard case .transformed(let source, .convert) = bf.storage else { Issue.record("expected one conversion"); return }
+            #expect(source.dtype == .float16)
+            #expect(try halves(bf) == [0x3f80, 0x4000, 0x4040, 0x4080])
         }
-        #expect(try halves(roundTrip) == [0x3c00, 0x4200, 0x4000, 0x4400])
-        let bf = try stored.asFloat32().converted(to: .bfloat16)
-        guard case .transformed(let source, .convert) = bf.storage else { Issue.record("expected one conversion"); return }
-        #expect(source.dtype == .float16)
-        #expect(try halves(bf) == [0x3f80, 0x4000, 0x4040, 0x4080])
     }
 
     @Test func slicesOfConvertedTensorsStayFileRanges() throws {
-        let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
-        let bytes = TensorData.scalars([UInt16(0x3c00), 0x4000, 0x4200, 0x4400], dtype: .float16, shape: [4]).inlineBytes ?? []
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let stored = try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: [2, 2])
-        let row = try stored.asFloat32().rows(1, 1)
-        guard case .transformed(let inner, .convert) = row.storage, case .transformed(_, .sliceRows) = inner.storage else {
-            Issue.record("slice should sit under the conversion"); return
+        try withHalfFile([0x3c00, 0x4000, 0x4200, 0x4400], shape: [2, 2]) { stored in
+            let row = try stored.asFloat32().rows(1, 1)
+            guard case .transformed(let inner, .convert) = row.storage, case .transformed(_, .sliceRows) = inner.storage else {
+                Issue.record("slice should sit under the conversion"); return
+            }
+            #expect(try row.materialize() == (TensorData.float32([3, 4]).inlineBytes ?? []))
         }
-        #expect(try row.materialize() == (TensorData.float32([3, 4]).inlineBytes ?? []))
     }
+}
+
+/// Runs `body` on a float16 tensor of `shape` backed by a temporary file holding `halves`.
+func withHalfFile(_ halves: [UInt16], shape: [Int], _ body: (TensorData) throws -> Void) throws {
+    let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
+    let bytes = TensorData.scalars(halves, dtype: .float16, shape: [halves.count]).inlineBytes ?? []
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try body(try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: shape))
 }
 
 @Suite struct HalfRoundingTests {

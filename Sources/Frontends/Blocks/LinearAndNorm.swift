@@ -1,19 +1,28 @@
 import ONNXExportIR
 
 extension GraphBuilder {
+    /// Weights up to this size are transposed while they stream, whole, on the prefetch thread;
+    /// larger ones (LLaMA's untied `lm_head`, big models' MLPs) are stored as they are and
+    /// multiplied transposed: a banded transpose re-reads its source row by row and ran at a
+    /// quarter of the speed.
+    public static let streamedTransposeLimit = 64 << 20
+
     /// `torch.nn.Linear` (weight `[out, in]`, optional bias): MatMul with the weight transposed
-    /// while it streams to the output, then Add. Run inside the layer's scope.
+    /// while it streams to the output (or, past `streamedTransposeLimit`, the weight as stored
+    /// multiplied transposed), then Add. Run inside the layer's scope.
     public func linear(_ x: Value, _ w: Weights, bias: Bool = true) throws -> Value {
         let weight = try w.tensor("weight", rank: 2)
-        let product = try matMul(x, self.weight(try weight.transposed(), name: w.fullName("weight")))
+        let product = weight.byteCount > Self.streamedTransposeLimit
+            ? try matMulTransposed(x, self.weight(weight, name: w.fullName("weight")))
+            : try matMul(x, self.weight(try weight.transposed(), name: w.fullName("weight")))
         guard bias, w.has("bias") else { return product }
         return try add(product, try w.value("bias", rank: 1, in: self))
     }
 
     /// A projection by a matrix also used elsewhere untransposed (a tied embedding `[vocab, hidden]`):
-    /// the transpose is a graph node, so the tensor is stored once.
+    /// multiplied transposed, so the tensor is stored once and never transposed.
     public func tiedProjection(_ x: Value, table: Value) throws -> Value {
-        try matMul(x, try transpose(table, [1, 0]))
+        try matMulTransposed(x, table)
     }
 
     /// `torch.nn.LayerNorm` over the last axis. Accepts the TF-era `gamma`/`beta` names too.

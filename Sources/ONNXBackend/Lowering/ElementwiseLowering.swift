@@ -12,6 +12,7 @@ enum ElementwiseLowering {
             guard case .cast(let to) = node.op else { return [] }
             return [.init("to", .int(Int64(to.rawValue)))]
         }]
+        r["MatMulTransposed"] = [LoweringRule(since: Opsets.oldest) { node, c in lowerMatMulTransposed(node, c) }]
         r["Gelu"] = [
             LoweringRule(since: 20) { node, c in
                 guard case .gelu(let approximation) = node.op else { return }
@@ -25,6 +26,27 @@ enum ElementwiseLowering {
         ]
         return r
     }()
+
+    /// `a · bᵀ` as `Gemm(transB = 1)`, which every opset has and runtimes execute without
+    /// materialising the transpose; inputs of rank > 2 are flattened to [rows, K] and the product
+    /// reshaped back to `a`'s leading axes.
+    static func lowerMatMulTransposed(_ node: Node, _ c: LoweringContext) {
+        let a = c.name(node.inputs[0]), b = c.name(node.inputs[1]), n = node.name
+        let rank = c.rank(node.inputs[0])
+        let transB: [ONNXAttributeSpec] = [.init("transB", .int(1))]
+        guard rank != 2 else {
+            c.emit("Gemm", [a, b], [c.output(node)], name: n + "/Gemm", attributes: transB)
+            return
+        }
+        let k = c.fixedDim(node, input: 1, axis: 1) ?? -1
+        let rows = c.emit1("Reshape", [a, c.int64s([-1, k])], name: n + "/Flatten")
+        let product = c.emit1("Gemm", [rows, b], name: n + "/Gemm", attributes: transB)
+        let leading = c.emit1("Slice", [c.emit1("Shape", [a], name: n + "/Shape"), c.int64s([0]), c.int64s([rank - 1]), c.int64s([0])],
+                              name: n + "/LeadingAxes")
+        let shape = c.emit1("Concat", [leading, c.int64s([c.fixedDim(node, input: 1, axis: 0) ?? -1])], name: n + "/OutputShape",
+                            attributes: [.init("axis", .int(0))])
+        c.emit("Reshape", [product, shape], [c.output(node)], name: n + "/Reshape")
+    }
 
     /// erf form: `(x · (erf(x / √2) + 1)) · ½` — the exact node pattern torch.onnx writes, which
     /// onnxruntime's GeluFusion recognises (and then fuses with the preceding bias into BiasGelu).

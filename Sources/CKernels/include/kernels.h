@@ -1,0 +1,11 @@
+#ifndef ONNX_EXPORT_KERNELS_H
+#define ONNX_EXPORT_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// dst[c * dst_stride + r] = src[r * cols + c] for a `rows` × `cols` matrix of 4-byte elements
+/// (float32 weights going from PyTorch's [out, in] to MatMul's [in, out]); `dst_stride` is `rows`
+/// for a whole matrix, larger when the rows are split between threads. No overlap allowed.
+void oe_transpose32(const uint32_t *src, uint32_t *dst, size_t rows, size_t cols, size_t dst_stride);
+
+#endif
