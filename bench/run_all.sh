@@ -18,9 +18,9 @@ if [ "${1:-}" = "--with-optimum" ]; then
 fi
 rm -f bench/results/*.json
 $py bench/export_bench.py --model bert-base --task feature-extraction --runs 5 "${optimum[@]}"
-$py bench/export_bench.py --model bert-base --task feature-extraction --runs 3 --dtype fp16
-$py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 3 "${optimum[@]}"
-$py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 3 --dtype fp16
-$py bench/export_bench.py --model llama-4g --task text-generation-with-past --runs 3
+$py bench/export_bench.py --model bert-base --task feature-extraction --runs 5 --dtype fp16
+$py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 5 "${optimum[@]}"
+$py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 5 --dtype fp16
+$py bench/export_bench.py --model llama-4g --task text-generation-with-past --runs 5
 $py bench/inference_bench.py "${optimum[@]}"
 $py bench/report.py
