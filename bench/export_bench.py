@@ -82,17 +82,6 @@ def main():
                                    "--opset", str(args.opset), optimum_out]))
         shutil.rmtree(optimum_out, ignore_errors=True)
     os.remove(copy)
-        cp_runs.append(timed(["cp", weights, copy]))
-        shutil.rmtree(out, ignore_errors=True)
-        export_runs.append(timed([args.bin, "--model", ckpt, "--task", args.task, "--opset", str(args.opset),
-                                  "--dtype", args.dtype, out]))
-        if args.optimum_cli and round_index < args.optimum_runs:
-            optimum_out = os.path.join(args.work, "optimum-out")
-            shutil.rmtree(optimum_out, ignore_errors=True)
-            optimum_runs.append(timed([args.optimum_cli, "export", "onnx", "-m", ckpt, "--task", args.task,
-                                       "--opset", str(args.opset), optimum_out]))
-            shutil.rmtree(optimum_out, ignore_errors=True)
-    os.remove(copy)
 
     weights_mb = os.path.getsize(weights) / 1e6
     model_mb = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out) if f.startswith("model.onnx")) / 1e6
