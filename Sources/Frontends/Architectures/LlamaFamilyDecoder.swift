@@ -29,7 +29,8 @@ public struct LlamaVariant: Sendable {
 /// The decoder shared by LLaMA, Mistral, Qwen2, Qwen3, Phi-3 and Gemma (transformers
 /// `modeling_llama.py` and its descendants): embeddings, pre-RMSNorm layers with rotary
 /// grouped-query attention (biases wherever the checkpoint has them) and a gated MLP, a final
-/// norm, and `lm_head` (or the tied embeddings).
+/// norm, and `lm_head` (or the tied embeddings). Every projection keeps its checkpoint layout
+/// (`Gemm(transB)`): these models run to many gigabytes, and untransposed weights go file to file.
 public struct LlamaFamilyDecoder: DecoderModel {
     let variant: LlamaVariant
     let w: Weights
@@ -122,7 +123,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
             } : nil
             let (context, present) = try b.causalSelfAttention(q: q, k: k, v: v, shape: shape, mask: mask, rotary: rotary,
                                                                past: past, headNorm: headNorm)
-            return (try b.linearHead(context, attention, named: "o_proj"), present)
+            return (try b.linearHead(context, attention, named: "o_proj", asStored: true), present)
         }
         let h = try b.add(x, context, name: "Residual")
         let normed2 = try b.scope("post_attention_layernorm") {
@@ -135,9 +136,9 @@ public struct LlamaFamilyDecoder: DecoderModel {
     func projections(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> (Value, Value, Value) {
         let qWidth = shape.heads * shape.headSize, kvWidth = shape.keyValueHeads * shape.headSize
         guard variant.fusedQKV else {
-            return (try b.linearHead(x, w, named: "q_proj"), try b.linearHead(x, w, named: "k_proj"), try b.linearHead(x, w, named: "v_proj"))
+            return (try b.linearHead(x, w, named: "q_proj", asStored: true), try b.linearHead(x, w, named: "k_proj", asStored: true), try b.linearHead(x, w, named: "v_proj", asStored: true))
         }
-        let fused = try b.linearHead(x, w, named: "qkv_proj")
+        let fused = try b.linearHead(x, w, named: "qkv_proj", asStored: true)
         return (try b.columns(fused, 0, qWidth, name: "Query"), try b.columns(fused, qWidth, kvWidth, name: "Key"),
                 try b.columns(fused, qWidth + kvWidth, kvWidth, name: "Value"))
     }
@@ -146,18 +147,18 @@ public struct LlamaFamilyDecoder: DecoderModel {
     func gatedMLP(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> Value {
         let gate: Value, up: Value
         if variant.fusedGateUp {
-            let fused = try b.linearHead(x, w, named: "gate_up_proj")
+            let fused = try b.linearHead(x, w, named: "gate_up_proj", asStored: true)
             guard let width = b.graph.type(of: fused).shape.last?.fixedValue, width % 2 == 0 else {
                 throw ExportError("\(w.store.origin): '\(w.fullName("gate_up_proj.weight"))' must have an even number of rows")
             }
             gate = try b.columns(fused, 0, width / 2, name: "Gate")
             up = try b.columns(fused, width / 2, width / 2, name: "Up")
         } else {
-            gate = try b.linearHead(x, w, named: "gate_proj")
-            up = try b.linearHead(x, w, named: "up_proj")
+            gate = try b.linearHead(x, w, named: "gate_proj", asStored: true)
+            up = try b.linearHead(x, w, named: "up_proj", asStored: true)
         }
         let activated = try b.activation(gate, activation)
-        return try b.linearHead(try b.mul(activated, up, name: "GateTimesUp"), w, named: "down_proj")
+        return try b.linearHead(try b.mul(activated, up, name: "GateTimesUp"), w, named: "down_proj", asStored: true)
     }
 
     public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
@@ -168,10 +169,10 @@ public struct LlamaFamilyDecoder: DecoderModel {
             let table = try w.value("embed_tokens.weight", rank: 2, in: b)
             return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
         }
-        return try b.linearHead(hidden, root, named: "lm_head")
+        return try b.linearHead(hidden, root, named: "lm_head", asStored: true)
     }
 
     public func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
-        try b.linearHead(hidden, root, named: "score")
+        try b.linearHead(hidden, root, named: "score", asStored: true)
     }
 }

@@ -8,11 +8,12 @@ extension GraphBuilder {
     public static let streamedTransposeLimit = 64 << 20
 
     /// `torch.nn.Linear` (weight `[out, in]`, optional bias): MatMul with the weight transposed
-    /// while it streams to the output (or, past `streamedTransposeLimit`, the weight as stored
-    /// multiplied transposed), then Add. Run inside the layer's scope.
-    public func linear(_ x: Value, _ w: Weights, bias: Bool = true) throws -> Value {
+    /// while it streams to the output, then Add. With `asStored` (or past
+    /// `streamedTransposeLimit`) the weight is written as it is and multiplied transposed
+    /// (`Gemm(transB)`): the export is then a file copy. Run inside the layer's scope.
+    public func linear(_ x: Value, _ w: Weights, bias: Bool = true, asStored: Bool = false) throws -> Value {
         let weight = try w.tensor("weight", rank: 2)
-        let product = weight.byteCount > Self.streamedTransposeLimit
+        let product = asStored || weight.byteCount > Self.streamedTransposeLimit
             ? try matMulTransposed(x, self.weight(weight, name: w.fullName("weight")))
             : try matMul(x, self.weight(try weight.transposed(), name: w.fullName("weight")))
         guard bias, w.has("bias") else { return product }

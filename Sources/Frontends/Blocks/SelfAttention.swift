@@ -76,7 +76,7 @@ extension GraphBuilder {
     }
 
     /// A task head that is one `nn.Linear` called `name` (`classifier`, `qa_outputs`).
-    public func linearHead(_ x: Value, _ root: Weights, named name: String) throws -> Value {
-        try scope(name) { try linear(x, root.scope(name)) }
+    public func linearHead(_ x: Value, _ root: Weights, named name: String, asStored: Bool = false) throws -> Value {
+        try scope(name) { try linear(x, root.scope(name), asStored: asStored) }
     }
 }

@@ -38,13 +38,20 @@ enum ElementwiseLowering {
             c.emit("Gemm", [a, b], [c.output(node)], name: n + "/Gemm", attributes: transB)
             return
         }
-        let k = c.fixedDim(node, input: 1, axis: 1) ?? -1
+        let k = c.fixedDim(node, input: 1, axis: 1) ?? -1, width = c.fixedDim(node, input: 1, axis: 0) ?? -1
         let rows = c.emit1("Reshape", [a, c.int64s([-1, k])], name: n + "/Flatten")
         let product = c.emit1("Gemm", [rows, b], name: n + "/Gemm", attributes: transB)
-        let leading = c.emit1("Slice", [c.emit1("Shape", [a], name: n + "/Shape"), c.int64s([0]), c.int64s([rank - 1]), c.int64s([0])],
-                              name: n + "/LeadingAxes")
-        let shape = c.emit1("Concat", [leading, c.int64s([c.fixedDim(node, input: 1, axis: 0) ?? -1])], name: n + "/OutputShape",
-                            attributes: [.init("axis", .int(0))])
+        // The output shape is computed once per graph for each set of leading axes and width:
+        // equal declared dims (`batch_size`, `sequence_length`) are equal at run time.
+        let leadingDims = Array((node.inputs[0].map { c.graph.type(of: $0).shape } ?? []).dropLast())
+        let key = !leadingDims.isEmpty && leadingDims.allSatisfy(\.isKnown) ? "\(leadingDims)" : n
+        let shape = c.derived("gemm-output-shape:\(key):\(width)") {
+            let leading = c.derived("leading-axes:\(key)") {
+                c.emit1("Slice", [c.emit1("Shape", [a], name: n + "/Shape"), c.int64s([0]), c.int64s([rank - 1]), c.int64s([0])],
+                        name: n + "/LeadingAxes")
+            }
+            return c.emit1("Concat", [leading, c.int64s([width])], name: n + "/OutputShape", attributes: [.init("axis", .int(0))])
+        }
         c.emit("Reshape", [product, shape], [c.output(node)], name: n + "/Reshape")
     }
 
