@@ -115,21 +115,23 @@ private final class BufferSink: InPlaceByteSink, @unchecked Sendable {
     init(buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard count + bytes.count <= buffer.count else {
-            throw ExportError("a tensor source produced more than its \(buffer.count) bytes")
+        let destination = try reserve(bytes.count)
+        if let base = bytes.baseAddress, let start = destination.baseAddress, bytes.count > 0 {
+            start.copyMemory(from: base, byteCount: bytes.count)
         }
-        if let base = bytes.baseAddress, let destination = buffer.baseAddress, bytes.count > 0 {
-            (destination + count).copyMemory(from: base, byteCount: bytes.count)
-        }
-        count += bytes.count
     }
 
     func fillNext(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        try body(try reserve(count))
+    }
+
+    /// The next `count` bytes of the buffer, counted as written.
+    private func reserve(_ count: Int) throws -> UnsafeMutableRawBufferPointer {
         guard self.count + count <= buffer.count else {
             throw ExportError("a tensor source produced more than its \(buffer.count) bytes")
         }
-        try body(UnsafeMutableRawBufferPointer(rebasing: buffer[self.count..<(self.count + count)]))
-        self.count += count
+        defer { self.count += count }
+        return UnsafeMutableRawBufferPointer(rebasing: buffer[self.count..<(self.count + count)])
     }
 
     func copy(from region: FileRegion) throws { try copyByReading(region) }

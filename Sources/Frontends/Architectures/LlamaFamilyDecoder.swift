@@ -123,7 +123,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
             } : nil
             let (context, present) = try b.causalSelfAttention(q: q, k: k, v: v, shape: shape, mask: mask, rotary: rotary,
                                                                past: past, headNorm: headNorm)
-            return (try b.linearHead(context, attention, named: "o_proj", asStored: true), present)
+            return (try project(context, attention, named: "o_proj", b), present)
         }
         let h = try b.add(x, context, name: "Residual")
         let normed2 = try b.scope("post_attention_layernorm") {
@@ -133,12 +133,17 @@ public struct LlamaFamilyDecoder: DecoderModel {
         return (try b.add(h, mlp, name: "Residual_1"), present)
     }
 
+    /// One projection (`q_proj`, `down_proj`, `lm_head`, ...) in its checkpoint layout.
+    func project(_ x: Value, _ w: Weights, named name: String, _ b: GraphBuilder) throws -> Value {
+        try b.linearHead(x, w, named: name, asStored: true)
+    }
+
     func projections(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> (Value, Value, Value) {
         let qWidth = shape.heads * shape.headSize, kvWidth = shape.keyValueHeads * shape.headSize
         guard variant.fusedQKV else {
-            return (try b.linearHead(x, w, named: "q_proj", asStored: true), try b.linearHead(x, w, named: "k_proj", asStored: true), try b.linearHead(x, w, named: "v_proj", asStored: true))
+            return (try project(x, w, named: "q_proj", b), try project(x, w, named: "k_proj", b), try project(x, w, named: "v_proj", b))
         }
-        let fused = try b.linearHead(x, w, named: "qkv_proj", asStored: true)
+        let fused = try project(x, w, named: "qkv_proj", b)
         return (try b.columns(fused, 0, qWidth, name: "Query"), try b.columns(fused, qWidth, kvWidth, name: "Key"),
                 try b.columns(fused, qWidth + kvWidth, kvWidth, name: "Value"))
     }
@@ -147,18 +152,18 @@ public struct LlamaFamilyDecoder: DecoderModel {
     func gatedMLP(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> Value {
         let gate: Value, up: Value
         if variant.fusedGateUp {
-            let fused = try b.linearHead(x, w, named: "gate_up_proj", asStored: true)
+            let fused = try project(x, w, named: "gate_up_proj", b)
             guard let width = b.graph.type(of: fused).shape.last?.fixedValue, width % 2 == 0 else {
                 throw ExportError("\(w.store.origin): '\(w.fullName("gate_up_proj.weight"))' must have an even number of rows")
             }
             gate = try b.columns(fused, 0, width / 2, name: "Gate")
             up = try b.columns(fused, width / 2, width / 2, name: "Up")
         } else {
-            gate = try b.linearHead(x, w, named: "gate_proj", asStored: true)
-            up = try b.linearHead(x, w, named: "up_proj", asStored: true)
+            gate = try project(x, w, named: "gate_proj", b)
+            up = try project(x, w, named: "up_proj", b)
         }
         let activated = try b.activation(gate, activation)
-        return try b.linearHead(try b.mul(activated, up, name: "GateTimesUp"), w, named: "down_proj", asStored: true)
+        return try project(try b.mul(activated, up, name: "GateTimesUp"), w, named: "down_proj", b)
     }
 
     public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {
@@ -169,10 +174,10 @@ public struct LlamaFamilyDecoder: DecoderModel {
             let table = try w.value("embed_tokens.weight", rank: 2, in: b)
             return try b.scope("lm_head") { try b.tiedProjection(hidden, table: table) }
         }
-        return try b.linearHead(hidden, root, named: "lm_head", asStored: true)
+        return try project(hidden, root, named: "lm_head", b)
     }
 
     public func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value {
-        try b.linearHead(hidden, root, named: "score", asStored: true)
+        try project(hidden, root, named: "score", b)
     }
 }
