@@ -104,8 +104,11 @@ def main():
     print(f"{args.model}: weights {weights_mb:.0f} MB, output {model_mb:.0f} MB")
     print(f"  cp      median {cp_t:.2f} s")
     print(f"  export  median {ex_t:.2f} s  (budget 1.5 x cp + 1 s = {1.5 * cp_t + 1:.2f} s), peak RSS {ex_rss:.0f} MB")
-    print(f"  onnxruntime loaded it in {check['load_seconds']:.2f} s and ran it: {check['first_output']} {check['shape']}, "
-          f"finite={check['finite']}")
+    if "checked_by" in check:
+        print(f"  checked by {check['checked_by']}")
+    else:
+        print(f"  onnxruntime loaded it in {check['load_seconds']:.2f} s and ran it: {check['first_output']} {check['shape']}, "
+              f"finite={check['finite']}")
     if optimum_runs:
         print(f"  optimum median {result['optimum_seconds']:.2f} s, peak RSS {result['optimum_peak_rss_mb']:.0f} MB "
               f"({result['optimum_over_ours']}x our time)")

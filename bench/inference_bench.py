@@ -8,9 +8,11 @@ For each model it makes a random-weight checkpoint of the real size (make_checkp
 it with onnx-export and, when --optimum-cli is given, with `optimum-cli export onnx` plain and
 with `--optimize O2`; then it times each model.onnx. bert-base runs feature-extraction over
 --seq tokens; gpt2 runs text-generation-with-past for one new token after a past of --seq tokens.
-Sessions of every variant stay open and are timed in turns (round robin, many rounds, a pause
-and an untimed run at each switch), so machine noise falls on all of them alike. Prints median latencies, the ratio to ours and node counts, and
-writes bench/results/inference.json.
+Sessions of every variant stay open and are timed in turns (round robin, many rounds, the order
+reversed every other round, a pause and an untimed run at each switch), so machine noise falls on
+all of them alike. Prints median latencies, the ratio to ours paired round by round (median and
+quartiles: the spread says how far one run can be trusted), node counts, and writes
+bench/results/inference.json.
 
 `--ours DIR` (repeatable as `--compare NAME=DIR`) times already exported folders instead.
 """
@@ -64,24 +66,44 @@ def session(path):
 
 
 def time_variants(paths, batch, seq, rounds, per_round):
-    """Median latency (ms) per variant, timed in turns: each round runs every variant `per_round` times."""
+    """Latency per variant, timed in turns: each round runs every variant `per_round` times, in
+    forward order on even rounds and reverse order on odd ones (no variant always runs first).
+
+    Returns name -> (median ms over all runs, [per-round medians]); ratios between variants are
+    taken round by round, so a slow spell of the shared machine falls on both sides of a ratio."""
     sessions = {name: session(p) for name, p in paths.items()}
     inputs = {name: feeds(s, batch, seq) for name, s in sessions.items()}
     for name, s in sessions.items():
         for _ in range(2):
             s.run(None, inputs[name])
     times = {name: [] for name in sessions}
-    for _ in range(rounds):
-        for name, s in sessions.items():
+    per_round_medians = {name: [] for name in sessions}
+    names = list(sessions)
+    for r in range(rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            s = sessions[name]
             # The previous variant's worker threads spin for a while after its last run; let them
             # stop, and run once untimed, so no variant is timed against another's spinning.
             time.sleep(0.05)
             s.run(None, inputs[name])
+            this_round = []
             for _ in range(per_round):
                 start = time.perf_counter()
                 s.run(None, inputs[name])
-                times[name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(t) for name, t in times.items()}
+                this_round.append((time.perf_counter() - start) * 1000)
+            times[name] += this_round
+            per_round_medians[name].append(statistics.median(this_round))
+    return {name: (statistics.median(times[name]), per_round_medians[name]) for name in sessions}
+
+
+def paired_ratio(variant, baseline):
+    """Median and quartiles of variant/baseline over rounds (each round's medians paired)."""
+    ratios = sorted(v / b for v, b in zip(variant, baseline))
+    if len(ratios) < 4:
+        m = statistics.median(ratios)
+        return m, m, m
+    q1, median, q3 = statistics.quantiles(ratios, n=4)
+    return median, q1, q3
 
 
 def node_count(path):
@@ -124,7 +146,7 @@ def main():
                     help="time already exported folders instead of exporting (the first is the baseline)")
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=16)
     ap.add_argument("--per-round", type=int, default=3)
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onnx-export-bench"))
@@ -140,14 +162,17 @@ def main():
         counts = {name: node_count(p) for name, p in paths.items()}
         baseline = next(iter(paths))
         for batch in args.batch:
-            medians = time_variants(paths, batch, args.seq, args.rounds, args.per_round)
+            timed = time_variants(paths, batch, args.seq, args.rounds, args.per_round)
             for name in paths:
+                median, rounds_of = timed[name]
+                ratio, q1, q3 = paired_ratio(rounds_of, timed[baseline][1])
                 rows.append({"model": model, "task": TASKS.get(model, ""), "variant": name, "batch": batch, "seq": args.seq,
-                             "median_ms": round(medians[name], 2), "vs_ours": round(medians[name] / medians[baseline], 2),
-                             "nodes": counts[name]})
+                             "median_ms": round(median, 2), "vs_ours": round(ratio, 3),
+                             "vs_ours_q1": round(q1, 3), "vs_ours_q3": round(q3, 3), "nodes": counts[name]})
                 r = rows[-1]
                 print(f"{model:10s} {name:11s} batch {batch:2d} seq {args.seq}: {r['median_ms']:9.2f} ms "
-                      f"({r['vs_ours']:.2f}x {baseline}), {r['nodes']} nodes", flush=True)
+                      f"({ratio:.3f}x {baseline}, quartiles {q1:.3f}-{q3:.3f} over {args.rounds} rounds), "
+                      f"{r['nodes']} nodes", flush=True)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "inference.json"), "w") as fh:
         json.dump({"onnxruntime": ort.__version__, "threads": 2, "rows": rows}, fh, indent=2)

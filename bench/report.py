@@ -25,7 +25,8 @@ def export_table():
         r = json.load(open(path))
         optimum = (f"{r['optimum_seconds']:.1f} s, {r['optimum_peak_rss_mb'] / 1000:.1f} GB RSS ({r['optimum_over_ours']}x)"
                    if "optimum_seconds" in r else "—")
-        ok = "yes" if r.get("onnxruntime", {}).get("finite") else "no"
+        check = r.get("onnxruntime", {})
+        ok = "bf16: onnx.checker only" if "checked_by" in check else ("yes" if check.get("finite") else "no")
         rows.append(f"| {r['model']} {r['task']} {r.get('dtype', 'fp32')} | {r['weights_mb']:.0f} MB | {r['cp_seconds']:.2f} s "
                     f"| {r['export_seconds']:.2f} s | {r['export_over_cp']} | {r['budget_seconds']:.2f} s "
                     f"| {r['export_peak_rss_mb']:.0f} MB | {r['output_mb']:.0f} MB ({r['output_over_weights']:.3f}) | {ok} | {optimum} |")
@@ -43,13 +44,18 @@ def inference_table():
     for r in data["rows"]:
         points.setdefault((r["model"], r["task"], r["batch"], r["seq"]), {})[r["variant"]] = r
     variants = [v for v in ("ours", "optimum", "optimum O2") if any(v in p for p in points.values())]
-    head = ("| model, point | " + " | ".join(f"{v} ms (nodes)" for v in variants) + " | optimum / ours | O2 / ours |\n|"
+    head = ("| model, point | " + " | ".join(f"{v} ms (nodes)" for v in variants) + " | optimum / ours (quartiles) | O2 / ours (quartiles) |\n|"
             + "---|" * (len(variants) + 3))
     lines = []
     for (model, task, batch, seq), p in points.items():
         what = f"{model} batch {batch}, " + (f"1 token after {seq}" if "past" in task else f"seq {seq}")
         cells = [f"{p[v]['median_ms']:.1f} ({p[v]['nodes']})" if v in p else "—" for v in variants]
-        ratio = lambda v: f"{p[v]['vs_ours']:.2f}" if v in p else "—"
+        def ratio(v):
+            if v not in p:
+                return "—"
+            r = p[v]
+            spread = f" ({r['vs_ours_q1']:.2f}–{r['vs_ours_q3']:.2f})" if "vs_ours_q1" in r else ""
+            return f"{r['vs_ours']:.2f}{spread}"
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {ratio('optimum')} | {ratio('optimum O2')} |")
     return f"onnxruntime {data['onnxruntime']}, CPU, {data['threads']} threads\n\n" + head + "\n" + "\n".join(lines)
 

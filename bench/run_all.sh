@@ -5,7 +5,7 @@
 #
 #   bench/run_all.sh [--with-optimum]
 #
-# Needs about 12 GB of free disk under ${TMPDIR:-/tmp}/onnx-export-bench (and 8 GB more for the
+# Needs about 15 GB of free disk under ${TMPDIR:-/tmp}/onnx-export-bench (and 8 GB more for the
 # optimum venv). Results: bench/results/*.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +22,9 @@ $py bench/export_bench.py --model bert-base --task feature-extraction --runs 5 -
 $py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 5 "${optimum[@]}"
 $py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 5 --dtype fp16
 $py bench/export_bench.py --model llama-4g --task text-generation-with-past --runs 5
+# A bfloat16 checkpoint, as LLaMA-family models ship: widened to float32 (the default), and kept
+# as stored (--dtype auto).
+$py bench/export_bench.py --model llama-4g-bf16 --task text-generation-with-past --runs 5
+$py bench/export_bench.py --model llama-4g-bf16 --task text-generation-with-past --runs 5 --dtype auto
 $py bench/inference_bench.py "${optimum[@]}"
 $py bench/report.py

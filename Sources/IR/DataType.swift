@@ -50,3 +50,15 @@ public enum DataType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 }
+
+extension DataType {
+    /// `Float16`, `BFloat16`, ...: for node names such as `/logits/CastToFloat32`.
+    public var capitalizedName: String {
+        switch self {
+        case .float16: return "Float16"
+        case .bfloat16: return "BFloat16"
+        case .float32: return "Float32"
+        default: return description.prefix(1).uppercased() + description.dropFirst()
+        }
+    }
+}

@@ -1,3 +1,7 @@
+import CKernels
+import Dispatch
+import Foundation
+
 /// Streams a floating-point tensor converted to another floating-point type: the source streams
 /// as it would anyway (file ranges in chunks, transposes in bands) into a sink that converts each
 /// piece, so a half-precision checkpoint exports to float32, or a float32 one to float16, without
@@ -19,50 +23,77 @@ struct FloatConversion {
 
     /// IEEE 754 binary16 → binary32, exact (subnormals, infinities and NaN included).
     static func halfToFloat(_ h: UInt16) -> Float {
-        let sign = UInt32(h >> 15) << 31
-        let exponent = Int((h >> 10) & 0x1f)
-        let mantissa = UInt32(h & 0x3ff)
-        switch exponent {
-        case 0:
-            let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-            return sign == 0 ? magnitude : -magnitude
-        case 31:
-            return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13))
-        default:
-            return Float(bitPattern: sign | UInt32(exponent + 112) << 23 | (mantissa << 13))
-        }
+        Float(bitPattern: one(h, as: UInt32.self, oe_float16_to_float32))
     }
 
     /// binary32 → binary16, rounded to nearest even. Finite values beyond ±65504 saturate there
     /// instead of becoming infinities: graphs hold float32's lowest value as "masked", and a
     /// narrowed mask must stay finite so a fully masked row gives no NaN.
-    /// Done on the bits with selects instead of branches, so the loop over a chunk vectorises
-    /// (a library call per element made float16 exports CPU-bound).
-    @inline(__always)
-    static func floatToHalf(_ x: Float) -> UInt16 {
-        let bits = x.bitPattern
-        let sign = UInt16(truncatingIfNeeded: (bits >> 16) & 0x8000)
-        let magnitude = bits & 0x7fff_ffff
-        // Normal halves: rebias the exponent (−112 << 23) and round the 13 dropped bits to
-        // nearest even by adding 0xfff plus the lowest kept bit before shifting them out.
-        let normal = (magnitude &+ 0xc800_0fff &+ ((magnitude >> 13) & 1)) >> 13
-        // Subnormal halves (below 2⁻¹⁴): adding 0.5 leaves the value's units of 2⁻²⁴ in the low
-        // mantissa bits, rounded to nearest even by the float addition itself.
-        let subnormal = (Float(bitPattern: magnitude) + 0.5).bitPattern &- 0x3f00_0000
-        let special: UInt32 = magnitude > 0x7f80_0000 ? 0x7e00 : 0x7c00
-        // From 65520 up a finite value rounds past the largest half: saturate.
-        let finite: UInt32 = magnitude >= 0x477f_f000 ? 0x7bff : (magnitude < 0x3880_0000 ? subnormal : normal)
-        return sign | UInt16(truncatingIfNeeded: magnitude >= 0x7f80_0000 ? special : finite)
-    }
+    static func floatToHalf(_ x: Float) -> UInt16 { one(x.bitPattern, as: UInt16.self, oe_float32_to_float16) }
 
     /// binary32 → bfloat16, rounded to nearest even; finite values saturate as in `floatToHalf`.
-    static func floatToBFloat16(_ x: Float) -> UInt16 {
-        let bits = x.bitPattern
-        if x.isNaN { return UInt16(bits >> 16) | 0x0040 }
-        let rounded = bits &+ 0x7fff &+ ((bits >> 16) & 1)
-        let result = UInt16(truncatingIfNeeded: rounded >> 16)
-        if x.isFinite && result & 0x7f80 == 0x7f80 { return (result & 0x8000) | 0x7f7f }
-        return result
+    static func floatToBFloat16(_ x: Float) -> UInt16 { one(x.bitPattern, as: UInt16.self, oe_float32_to_bfloat16) }
+
+    /// One element through the same C kernel the bulk conversion uses, so a scalar constant and a
+    /// streamed weight can never round differently.
+    private static func one<In, Out: FixedWidthInteger>(_ value: In, as: Out.Type,
+                                                        _ kernel: (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int) -> Void) -> Out {
+        var input = value
+        var output: Out = 0
+        withUnsafeBytes(of: &input) { src in withUnsafeMutableBytes(of: &output) { kernel(src.baseAddress, $0.baseAddress, 1) } }
+        return Out(littleEndian: output)
+    }
+
+    typealias Kernel = (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int) -> Void
+
+    /// The C kernel for a direct conversion, if there is one (float64 and float16 ↔ bfloat16
+    /// go through float32).
+    static func kernel(from source: DataType, to target: DataType) -> Kernel? {
+        switch (source, target) {
+        case (.float32, .float16): return oe_float32_to_float16
+        case (.float32, .bfloat16): return oe_float32_to_bfloat16
+        case (.float16, .float32): return oe_float16_to_float32
+        case (.bfloat16, .float32): return oe_bfloat16_to_float32
+        default: return nil
+        }
+    }
+
+    /// Converts `count` elements from `src` to `dst`, on every core when there are enough of
+    /// them to pay for the threads (a chunk of a streamed weight is megabytes).
+    static func convert(_ src: UnsafeRawPointer, from source: DataType, _ dst: UnsafeMutableRawPointer, to target: DataType, count: Int) {
+        if let kernel = kernel(from: source, to: target) {
+            let parts = count >= 1 << 18 ? ProcessInfo.processInfo.activeProcessorCount : 1
+            let share = (count + parts - 1) / parts
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let start = part * share, n = min(share, count - start)
+                if n > 0 { kernel(src + start * source.byteSize, dst + start * target.byteSize, n) }
+            }
+            return
+        }
+        // Two steps through float32, in slices so the staging buffer stays small.
+        let slice = 1 << 16
+        var staged = [Float](repeating: 0, count: min(slice, count))
+        staged.withUnsafeMutableBytes { stage in
+            var start = 0
+            while start < count {
+                let n = min(slice, count - start)
+                let from = src + start * source.byteSize
+                if source == .float64 {
+                    for i in 0..<n {
+                        let x = Float(Double(bitPattern: UInt64(littleEndian: from.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                        stage.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                    }
+                } else if let widen = kernel(from: source, to: .float32) {
+                    widen(from, stage.baseAddress, n)
+                } else {
+                    stage.baseAddress!.copyMemory(from: from, byteCount: 4 * n)
+                }
+                let to = dst + start * target.byteSize
+                if let narrow = kernel(from: .float32, to: target) { narrow(stage.baseAddress, to, n) }
+                else { to.copyMemory(from: stage.baseAddress!, byteCount: 4 * n) }
+                start += n
+            }
+        }
     }
 }
 
@@ -98,44 +129,33 @@ final class ConvertingSink: TensorByteSink {
         if whole < bytes.count { pending = Array(bytes[whole...]) }
     }
 
-    func copy(from region: FileRegion) throws { try copyByReading(region) }
+    /// A stored tensor is converted straight from the page cache, a mapped window at a time.
+    func copy(from region: FileRegion) throws {
+        let file = try ReadOnlyFile(path: region.path)
+        let window = 16 << 20
+        var done = 0
+        while done < region.length {
+            let n = min(window, region.length - done)
+            try file.withMappedBytes(at: region.offset + done, count: n) { try write($0) }
+            done += n
+        }
+    }
 
     /// A source that ended inside an element is an error (its byte count was checked up front).
     func finish() throws {
         guard pending.isEmpty else { throw ExportError("a \(source) tensor ended inside an element") }
     }
 
-    private func element(_ raw: UnsafeRawBufferPointer, _ i: Int) -> Float {
-        switch source {
-        case .float16: return FloatConversion.halfToFloat(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
-        case .bfloat16: return Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
-        case .float64: return Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian))
-        default: return Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
-        }
-    }
-
     private func convert(_ raw: UnsafeRawBufferPointer) throws {
         let count = raw.count / source.byteSize
         let outputBytes = count * target.byteSize
-        if output.count < outputBytes { output = [UInt8](repeating: 0, count: outputBytes) }
-        output.withUnsafeMutableBytes { out in
-            if source == .float32 && target == .float16 {
-                // The common narrowing, without a type switch per element.
-                for i in 0..<count {
-                    let x = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
-                    out.storeBytes(of: FloatConversion.floatToHalf(x).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
-                }
-                return
-            }
-            switch target {
-            case .float16:
-                for i in 0..<count { out.storeBytes(of: FloatConversion.floatToHalf(element(raw, i)).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
-            case .bfloat16:
-                for i in 0..<count { out.storeBytes(of: FloatConversion.floatToBFloat16(element(raw, i)).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
-            default:
-                for i in 0..<count { out.storeBytes(of: element(raw, i).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
-            }
+        guard count > 0, let from = raw.baseAddress else { return }
+        if let direct = downstream as? InPlaceByteSink {
+            try direct.fillNext(outputBytes) { FloatConversion.convert(from, from: source, $0.baseAddress!, to: target, count: count) }
+            return
         }
+        if output.count < outputBytes { output = [UInt8](repeating: 0, count: outputBytes) }
+        output.withUnsafeMutableBytes { FloatConversion.convert(from, from: source, $0.baseAddress!, to: target, count: count) }
         try output.withUnsafeBytes { try downstream.write(UnsafeRawBufferPointer(rebasing: $0[0..<outputBytes])) }
     }
 }

@@ -48,10 +48,9 @@ public final class ReadOnlyFile {
     }
 
     /// Runs `body` on `count` bytes from `offset` mapped read-only from the page cache (populated
-    /// up front), which spares transposes a copy of their source; a range past the end of the file
-    /// is an error, and where mapping fails the bytes are read into `fallback` instead.
-    public func withMappedBytes<R>(at offset: Int, count: Int, fallback: UnsafeMutableRawBufferPointer,
-                                   _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    /// up front), which spares transposes and conversions a copy of their source; a range past the
+    /// end of the file is an error, and where mapping fails the bytes are read instead.
+    public func withMappedBytes<R>(at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard offset >= 0, count >= 0, offset + count <= size else {
             throw ExportError("\(path): bytes \(offset)..<\(offset + count) are past the end of the file (\(size) bytes)")
         }
@@ -60,9 +59,11 @@ public final class ReadOnlyFile {
         let length = offset + count - start
         guard count > 0, let mapping = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, descriptor, off_t(start)),
               mapping != MAP_FAILED else {
-            let buffer = UnsafeMutableRawBufferPointer(rebasing: fallback[0..<count])
-            try read(into: buffer, at: offset)
-            return try body(UnsafeRawBufferPointer(buffer))
+            // No mapping (an empty range, or a file system without mmap): read into a buffer of our own.
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)
+            defer { buffer.deallocate() }
+            try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset)
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
         defer { munmap(mapping, length) }
         return try body(UnsafeRawBufferPointer(start: mapping + (offset - start), count: count))

@@ -28,14 +28,14 @@ struct TransposeStreamer {
         if source.byteCount <= wholeLimit {
             // Source mapped from the page cache, output straight into the sink's memory when it
             // has some: the transpose is then the only pass over the bytes in user space.
-            try ScratchBuffers.shared.with(source.byteCount, source.byteCount) { input, output in
-                try file.withMappedBytes(at: region.offset, count: source.byteCount, fallback: input) { mapped in
-                    if let direct = sink as? InPlaceByteSink {
-                        try direct.fillNext(source.byteCount) { Self.transpose(mapped, $0, rows: rows, cols: cols, width: width) }
-                    } else {
-                        Self.transpose(mapped, output, rows: rows, cols: cols, width: width)
-                        try sink.write(UnsafeRawBufferPointer(output))
-                    }
+            try file.withMappedBytes(at: region.offset, count: source.byteCount) { mapped in
+                if let direct = sink as? InPlaceByteSink {
+                    try direct.fillNext(source.byteCount) { Self.transpose(mapped, $0, rows: rows, cols: cols, width: width) }
+                    return
+                }
+                try ScratchBuffers.shared.with(source.byteCount, 0) { output, _ in
+                    Self.transpose(mapped, output, rows: rows, cols: cols, width: width)
+                    try sink.write(UnsafeRawBufferPointer(output))
                 }
             }
             return

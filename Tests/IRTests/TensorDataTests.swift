@@ -5,7 +5,7 @@ import Testing
 @Suite struct TensorDataTests {
     func tempFile(_ bytes: [UInt8]) throws -> String {
         let path = NSTemporaryDirectory() + "tensordata-\(UUID().uuidString).bin"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -148,7 +148,7 @@ import Testing
 func withHalfFile(_ halves: [UInt16], shape: [Int], _ body: (TensorData) throws -> Void) throws {
     let path = NSTemporaryDirectory() + "half-\(UUID().uuidString).bin"
     let bytes = TensorData.scalars(halves, dtype: .float16, shape: [halves.count]).inlineBytes ?? []
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     defer { try? FileManager.default.removeItem(atPath: path) }
     try body(try TensorData.file(FileRegion(path: path, offset: 0, length: bytes.count), dtype: .float16, shape: shape))
 }

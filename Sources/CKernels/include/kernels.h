@@ -8,4 +8,12 @@
 /// for a whole matrix, larger when the rows are split between threads. No overlap allowed.
 void oe_transpose32(const uint32_t *src, uint32_t *dst, size_t rows, size_t cols, size_t dst_stride);
 
+/// Element-wise float conversions over `count` little-endian elements (no alignment needed, no
+/// overlap allowed). Narrowing rounds to nearest even and saturates finite values at the target's
+/// largest finite value; infinities and NaN are kept. Widening is exact.
+void oe_float32_to_float16(const void *src, void *dst, size_t count);
+void oe_float32_to_bfloat16(const void *src, void *dst, size_t count);
+void oe_float16_to_float32(const void *src, void *dst, size_t count);
+void oe_bfloat16_to_float32(const void *src, void *dst, size_t count);
+
 #endif

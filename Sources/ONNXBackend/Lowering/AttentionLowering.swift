@@ -109,7 +109,7 @@ enum HeadAttentionLowering {
                 inputs[3] = c.derived("narrow-mask:\(wide)") {
                     let lowest = type == .float16 ? -Float(Float16.greatestFiniteMagnitude) : -Float(bitPattern: 0x7f7f_0000)
                     let clipped = c.emit1("Max", [wide, c.scalar(lowest)], name: wide + "/ClipToLowest")
-                    return c.cast(clipped, from: .float32, to: type, name: wide + "/CastTo\(type)")
+                    return c.cast(clipped, from: .float32, to: type, name: wide + "/CastTo\(type.capitalizedName)")
                 }
             }
         }
@@ -160,7 +160,7 @@ enum HeadAttentionLowering {
         let output = type == .float32 ? c.output(node) : c.temp(n + "/Float32")
         rotate(node, x, table(node.inputs[1]), table(node.inputs[2]), output, c)
         if type != .float32 {
-            c.emit("Cast", [output], [c.output(node)], name: n + "/CastBack", attributes: [.init("to", .int(Int64(type.rawValue)))])
+            c.cast(output, from: .float32, to: type, name: n + "/CastBack", into: c.output(node))
         }
     }
 

@@ -57,8 +57,13 @@ final class LoweringContext {
 
     /// `x` cast to `dtype`, or `x` itself when it already is: the float32 islands of a reduced
     /// precision graph (normalisation statistics, attention softmax) enter and leave through it.
-    func cast(_ x: String, from: DataType, to: DataType, name: String) -> String {
-        from == to ? x : emit1("Cast", [x], name: name, attributes: [.init("to", .int(Int64(to.rawValue)))])
+    /// With `output` the cast writes that value (a node's own output) instead of a new one.
+    @discardableResult
+    func cast(_ x: String, from: DataType, to: DataType, name: String, into output: String? = nil) -> String {
+        let attributes: [ONNXAttributeSpec] = [.init("to", .int(Int64(to.rawValue)))]
+        guard let output else { return from == to ? x : emit1("Cast", [x], name: name, attributes: attributes) }
+        emit("Cast", [x], [output], name: name, attributes: attributes)
+        return output
     }
 
     /// A value derived from others once per graph (e.g. half-width rotary tables every layer
