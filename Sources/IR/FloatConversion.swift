@@ -21,6 +21,9 @@ struct FloatConversion {
         type == .float16 || type == .bfloat16 || type == .float32 || type == .float64
     }
 
+    /// A C conversion kernel: (source elements, destination, element count).
+    typealias Kernel = (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int) -> Void
+
     /// IEEE 754 binary16 → binary32, exact (subnormals, infinities and NaN included).
     static func halfToFloat(_ h: UInt16) -> Float {
         Float(bitPattern: one(h, as: UInt32.self, oe_float16_to_float32))
@@ -36,15 +39,12 @@ struct FloatConversion {
 
     /// One element through the same C kernel the bulk conversion uses, so a scalar constant and a
     /// streamed weight can never round differently.
-    private static func one<In, Out: FixedWidthInteger>(_ value: In, as: Out.Type,
-                                                        _ kernel: (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int) -> Void) -> Out {
+    private static func one<In, Out: FixedWidthInteger>(_ value: In, as: Out.Type, _ kernel: Kernel) -> Out {
         var input = value
         var output: Out = 0
         withUnsafeBytes(of: &input) { src in withUnsafeMutableBytes(of: &output) { kernel(src.baseAddress, $0.baseAddress, 1) } }
         return Out(littleEndian: output)
     }
-
-    typealias Kernel = (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int) -> Void
 
     /// The C kernel for a direct conversion, if there is one (float64 and float16 ↔ bfloat16
     /// go through float32).
