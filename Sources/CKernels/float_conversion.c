@@ -66,26 +66,19 @@ static inline uint32_t float_of_half(uint16_t h) {
     return exponent == 0 ? subnormal : (exponent == 31 ? special : normal);
 }
 
-OE_VECTOR_CLONES
-void oe_float32_to_float16(const void *src, void *dst, size_t count) {
-    const unsigned char *s = src; unsigned char *d = dst;
-    for (size_t i = 0; i < count; i++) store16(d + 2 * i, half_of(load32(s + 4 * i)));
-}
+static inline uint32_t float_of_bfloat16(uint16_t b) { return (uint32_t)b << 16; }
 
-OE_VECTOR_CLONES
-void oe_float32_to_bfloat16(const void *src, void *dst, size_t count) {
-    const unsigned char *s = src; unsigned char *d = dst;
-    for (size_t i = 0; i < count; i++) store16(d + 2 * i, bfloat16_of(load32(s + 4 * i)));
-}
+/* One loop per conversion, element by element through the helpers above. */
+#define OE_CONVERSION(name, in_width, load, convert, out_width, store)      \
+    OE_VECTOR_CLONES                                                        \
+    void name(const void *src, void *dst, size_t count) {                   \
+        const unsigned char *s = src;                                       \
+        unsigned char *d = dst;                                             \
+        for (size_t i = 0; i < count; i++)                                  \
+            store(d + (out_width) * i, convert(load(s + (in_width) * i)));  \
+    }
 
-OE_VECTOR_CLONES
-void oe_float16_to_float32(const void *src, void *dst, size_t count) {
-    const unsigned char *s = src; unsigned char *d = dst;
-    for (size_t i = 0; i < count; i++) store32(d + 4 * i, float_of_half(load16(s + 2 * i)));
-}
-
-OE_VECTOR_CLONES
-void oe_bfloat16_to_float32(const void *src, void *dst, size_t count) {
-    const unsigned char *s = src; unsigned char *d = dst;
-    for (size_t i = 0; i < count; i++) store32(d + 4 * i, (uint32_t)load16(s + 2 * i) << 16);
-}
+OE_CONVERSION(oe_float32_to_float16, 4, load32, half_of, 2, store16)
+OE_CONVERSION(oe_float32_to_bfloat16, 4, load32, bfloat16_of, 2, store16)
+OE_CONVERSION(oe_float16_to_float32, 2, load16, float_of_half, 4, store32)
+OE_CONVERSION(oe_bfloat16_to_float32, 2, load16, float_of_bfloat16, 4, store32)

@@ -1,6 +1,4 @@
 import CKernels
-import Dispatch
-import Foundation
 
 /// Streams a floating-point tensor converted to another floating-point type: the source streams
 /// as it would anyway (file ranges in chunks, transposes in bands) into a sink that converts each
@@ -62,11 +60,8 @@ struct FloatConversion {
     /// them to pay for the threads (a chunk of a streamed weight is megabytes).
     static func convert(_ src: UnsafeRawPointer, from source: DataType, _ dst: UnsafeMutableRawPointer, to target: DataType, count: Int) {
         if let kernel = kernel(from: source, to: target) {
-            let parts = count >= 1 << 18 ? ProcessInfo.processInfo.activeProcessorCount : 1
-            let share = (count + parts - 1) / parts
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = part * share, n = min(share, count - start)
-                if n > 0 { kernel(src + start * source.byteSize, dst + start * target.byteSize, n) }
+            CoreShares.run(count, worthSplitting: count >= 1 << 18) { share in
+                kernel(src + share.lowerBound * source.byteSize, dst + share.lowerBound * target.byteSize, share.count)
             }
             return
         }

@@ -1,5 +1,3 @@
-import Dispatch
-import Foundation
 import CKernels
 /// Streams the transpose of a `[rows, cols]` tensor in output order with bounded memory.
 ///
@@ -73,16 +71,10 @@ struct TransposeStreamer {
         }
     }
 
-    /// Matrices of a megabyte or more are split into row bands transposed on every core at once:
-    /// the writer's thread is mostly in the kernel, so the transposes would otherwise bound a
-    /// LLaMA export.
+    /// Matrices of a megabyte or more are transposed in row bands on every core at once.
     private static func transpose32(_ s: UnsafePointer<UInt32>, _ d: UnsafeMutablePointer<UInt32>, rows: Int, cols: Int) {
-        let parts = rows * cols >= 1 << 18 ? min(ProcessInfo.processInfo.activeProcessorCount, max(1, rows / 64)) : 1
-        guard parts > 1 else { oe_transpose32(s, d, rows, cols, rows); return }
-        let band = (rows + parts - 1) / parts
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let r0 = part * band, r1 = min(rows, r0 + band)
-            if r0 < r1 { oe_transpose32(s + r0 * cols, d + r0, r1 - r0, cols, rows) }
+        CoreShares.run(rows, worthSplitting: rows * cols >= 1 << 18, minimumShare: 64) { band in
+            oe_transpose32(s + band.lowerBound * cols, d + band.lowerBound, band.count, cols, rows)
         }
     }
 
