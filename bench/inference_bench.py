@@ -8,13 +8,15 @@ For each model it makes a random-weight checkpoint of the real size (make_checkp
 it with onnx-export and, when --optimum-cli is given, with `optimum-cli export onnx` plain and
 with `--optimize O2`; then it times each model.onnx. bert-base runs feature-extraction over
 --seq tokens; gpt2 runs text-generation-with-past for one new token after a past of --seq tokens.
-Sessions of every variant stay open and are timed in turns (round robin, many rounds, the order
-reversed every other round, a pause and an untimed run at each switch), so machine noise falls on
-all of them alike. Prints median latencies, the ratio to ours paired round by round (median and
-quartiles: the spread says how far one run can be trusted), node counts, and writes
+Each variant runs in a worker process of its own, and each of --trials trials starts fresh
+workers, so every variant is timed over several placements of its buffers in memory (which moved
+a whole model's GEMMs by a few percent when two sessions shared one process). Within a trial the
+variants are timed in turns (order reversed every other round, a pause and an untimed run at each
+switch), so machine noise falls on all of them alike. Prints median latencies, the ratio to ours
+(paired round by round within a trial; median and quartiles over trials), node counts, and writes
 bench/results/inference.json.
 
-`--ours DIR` (repeatable as `--compare NAME=DIR`) times already exported folders instead.
+`--compare NAME=DIR` (repeatable) times already exported folders instead; the first is the baseline.
 """
 import argparse
 import json
@@ -65,43 +67,78 @@ def session(path):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def time_variants(paths, batch, seq, rounds, per_round):
-    """Latency per variant, timed in turns: each round runs every variant `per_round` times, in
-    forward order on even rounds and reverse order on odd ones (no variant always runs first).
-
-    Returns name -> (median ms over all runs, [per-round medians]); ratios between variants are
-    taken round by round, so a slow spell of the shared machine falls on both sides of a ratio."""
-    sessions = {name: session(p) for name, p in paths.items()}
-    inputs = {name: feeds(s, batch, seq) for name, s in sessions.items()}
-    for name, s in sessions.items():
-        for _ in range(2):
-            s.run(None, inputs[name])
-    times = {name: [] for name in sessions}
-    per_round_medians = {name: [] for name in sessions}
-    names = list(sessions)
-    for r in range(rounds):
-        for name in (names if r % 2 == 0 else names[::-1]):
-            s = sessions[name]
-            # The previous variant's worker threads spin for a while after its last run; let them
-            # stop, and run once untimed, so no variant is timed against another's spinning.
-            time.sleep(0.05)
-            s.run(None, inputs[name])
-            this_round = []
-            for _ in range(per_round):
-                start = time.perf_counter()
-                s.run(None, inputs[name])
-                this_round.append((time.perf_counter() - start) * 1000)
-            times[name] += this_round
-            per_round_medians[name].append(statistics.median(this_round))
-    return {name: (statistics.median(times[name]), per_round_medians[name]) for name in sessions}
+def worker(path, batch, seq):
+    """One variant in its own process: loads the model, says `ready <ms of one run>`, then for each
+    line `N` on stdin runs once untimed and N times timed, and answers with the N latencies (ms)."""
+    s = session(path)
+    inputs = feeds(s, batch, seq)
+    s.run(None, inputs)
+    start = time.perf_counter()
+    s.run(None, inputs)
+    print(f"ready {(time.perf_counter() - start) * 1000:.3f}", flush=True)
+    for line in sys.stdin:
+        s.run(None, inputs)
+        latencies = []
+        for _ in range(int(line)):
+            start = time.perf_counter()
+            s.run(None, inputs)
+            latencies.append((time.perf_counter() - start) * 1000)
+        print(" ".join(f"{x:.3f}" for x in latencies), flush=True)
 
 
-def paired_ratio(variant, baseline):
-    """Median and quartiles of variant/baseline over rounds (each round's medians paired)."""
-    ratios = sorted(v / b for v, b in zip(variant, baseline))
+def start_workers(paths, batch, seq):
+    workers = {}
+    for name, path in paths.items():
+        w = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", path, str(batch), str(seq)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        ready = w.stdout.readline().split()
+        if not ready or ready[0] != "ready":
+            raise SystemExit(f"{name}: the worker for {path} did not start")
+        workers[name] = (w, float(ready[1]))
+    return workers
+
+
+def time_variants(paths, batch, seq, trials, rounds, round_seconds):
+    """Latency per variant. Each variant runs in a process of its own (sessions sharing a process
+    share its heap, and where one session's buffers land moved the other's GEMMs by a few
+    percent); every trial starts fresh processes, in alternating creation order, so each variant
+    is measured over several placements of its buffers, not one. Within a trial the variants are
+    timed in turns, order reversed every other round, a pause and an untimed run at each switch
+    (the previous variant's worker threads spin for a while after its last run).
+
+    Returns name -> (median ms over all runs, [per-trial median of the round-by-round ratio to the
+    first variant]); a slow spell of the shared machine falls on both sides of a ratio."""
+    names = list(paths)
+    baseline = names[0]
+    ratios = {name: [] for name in names}
+    latencies = {name: [] for name in names}
+    for trial in range(trials):
+        order = names if trial % 2 == 0 else names[::-1]
+        workers = start_workers({name: paths[name] for name in order}, batch, seq)
+        per_round = max(2, round(round_seconds * 1000 / workers[baseline][1]))
+        medians = {name: [] for name in names}
+        for r in range(rounds):
+            for name in (order if r % 2 == 0 else order[::-1]):
+                w = workers[name][0]
+                time.sleep(0.05)
+                w.stdin.write(f"{per_round}\n")
+                w.stdin.flush()
+                this_round = [float(x) for x in w.stdout.readline().split()]
+                latencies[name] += this_round
+                medians[name].append(statistics.median(this_round))
+        for w, _ in workers.values():
+            w.stdin.close()
+            w.wait()
+        for name in names:
+            ratios[name].append(statistics.median(v / b for v, b in zip(medians[name], medians[baseline])))
+    return {name: (statistics.median(latencies[name]), ratios[name]) for name in names}
+
+
+def spread(ratios):
+    """Median and quartiles of per-trial ratios (smallest and largest under four trials)."""
+    ratios = sorted(ratios)
     if len(ratios) < 4:
-        m = statistics.median(ratios)
-        return m, m, m
+        return statistics.median(ratios), ratios[0], ratios[-1]
     q1, median, q3 = statistics.quantiles(ratios, n=4)
     return median, q1, q3
 
@@ -146,12 +183,15 @@ def main():
                     help="time already exported folders instead of exporting (the first is the baseline)")
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--rounds", type=int, default=16)
-    ap.add_argument("--per-round", type=int, default=3)
+    ap.add_argument("--trials", type=int, default=6, help="fresh worker processes per variant (placements sampled)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds per trial")
+    ap.add_argument("--round-seconds", type=float, default=0.6, help="timed runs per round: about this long (at least 2)")
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "onnx-export-bench"))
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
     args = ap.parse_args()
+    if args.trials < 1 or args.rounds < 1:
+        raise SystemExit("--trials and --rounds must be at least 1")
 
     if args.compare:
         jobs = [("models", {n: model_file(d) for n, d in (c.split("=", 1) for c in args.compare)})]
@@ -162,21 +202,25 @@ def main():
         counts = {name: node_count(p) for name, p in paths.items()}
         baseline = next(iter(paths))
         for batch in args.batch:
-            timed = time_variants(paths, batch, args.seq, args.rounds, args.per_round)
+            timed = time_variants(paths, batch, args.seq, args.trials, args.rounds, args.round_seconds)
             for name in paths:
-                median, rounds_of = timed[name]
-                ratio, q1, q3 = paired_ratio(rounds_of, timed[baseline][1])
+                median, trial_ratios = timed[name]
+                ratio, q1, q3 = spread(trial_ratios)
                 rows.append({"model": model, "task": TASKS.get(model, ""), "variant": name, "batch": batch, "seq": args.seq,
                              "median_ms": round(median, 2), "vs_ours": round(ratio, 3),
                              "vs_ours_q1": round(q1, 3), "vs_ours_q3": round(q3, 3), "nodes": counts[name]})
                 r = rows[-1]
                 print(f"{model:10s} {name:11s} batch {batch:2d} seq {args.seq}: {r['median_ms']:9.2f} ms "
-                      f"({ratio:.3f}x {baseline}, quartiles {q1:.3f}-{q3:.3f} over {args.rounds} rounds), "
+                      f"({ratio:.3f}x {baseline}, quartiles {q1:.3f}-{q3:.3f} over {args.trials} trials), "
                       f"{r['nodes']} nodes", flush=True)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "inference.json"), "w") as fh:
-        json.dump({"onnxruntime": ort.__version__, "threads": 2, "rows": rows}, fh, indent=2)
+        json.dump({"onnxruntime": ort.__version__, "threads": 2, "trials": args.trials, "rounds": args.rounds,
+                   "rows": rows}, fh, indent=2)
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()

@@ -57,7 +57,10 @@ def inference_table():
             spread = f" ({r['vs_ours_q1']:.2f}–{r['vs_ours_q3']:.2f})" if "vs_ours_q1" in r else ""
             return f"{r['vs_ours']:.2f}{spread}"
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {ratio('optimum')} | {ratio('optimum O2')} |")
-    return f"onnxruntime {data['onnxruntime']}, CPU, {data['threads']} threads\n\n" + head + "\n" + "\n".join(lines)
+    method = (f"; each variant in a process of its own, ratios the median over {data['trials']} trials (fresh processes) "
+              f"of {data['rounds']} interleaved rounds each, quartiles over trials" if "trials" in data else "")
+    return (f"onnxruntime {data['onnxruntime']}, CPU, {data['threads']} threads{method}\n\n" + head + "\n"
+            + "\n".join(lines))
 
 
 if __name__ == "__main__":

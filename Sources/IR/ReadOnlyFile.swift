@@ -51,8 +51,12 @@ public final class ReadOnlyFile {
     /// up front), which spares transposes and conversions a copy of their source; a range past the
     /// end of the file is an error, and where mapping fails the bytes are read instead.
     public func withMappedBytes<R>(at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard offset >= 0, count >= 0, offset + count <= size else {
-            throw ExportError("\(path): bytes \(offset)..<\(offset + count) are past the end of the file (\(size) bytes)")
+        // The size now, not at open: touching a mapped page past the end of a file truncated since
+        // then faults (SIGBUS) where `read` would return an error.
+        var st = stat()
+        let sizeNow = fstat(descriptor, &st) == 0 ? Int(st.st_size) : size
+        guard offset >= 0, count >= 0, offset + count <= min(size, sizeNow) else {
+            throw ExportError("\(path): bytes \(offset)..<\(offset + count) are past the end of the file (\(min(size, sizeNow)) bytes)")
         }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = offset / page * page
