@@ -211,7 +211,7 @@ def main():
                              "vs_ours_q1": round(q1, 3), "vs_ours_q3": round(q3, 3), "nodes": counts[name]})
                 r = rows[-1]
                 print(f"{model:10s} {name:11s} batch {batch:2d} seq {args.seq}: {r['median_ms']:9.2f} ms "
-                      f"({ratio:.3f}x {baseline}, quartiles {q1:.3f}-{q3:.3f} over {args.trials} trials), "
+                      f"({ratio:.3f}x {baseline}, {'quartiles' if args.trials >= 4 else 'range'} {q1:.3f}-{q3:.3f} over {args.trials} trials), "
                       f"{r['nodes']} nodes", flush=True)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "inference.json"), "w") as fh:

@@ -58,7 +58,8 @@ def inference_table():
             return f"{r['vs_ours']:.2f}{spread}"
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {ratio('optimum')} | {ratio('optimum O2')} |")
     method = (f"; each variant in a process of its own, ratios the median over {data['trials']} trials (fresh processes) "
-              f"of {data['rounds']} interleaved rounds each, quartiles over trials" if "trials" in data else "")
+              f"of {data['rounds']} interleaved rounds each, {'quartiles' if data['trials'] >= 4 else 'range'} over trials"
+              if "trials" in data else "")
     return (f"onnxruntime {data['onnxruntime']}, CPU, {data['threads']} threads{method}\n\n" + head + "\n"
             + "\n".join(lines))
 
