@@ -124,6 +124,8 @@ def time_variants(paths, batch, seq, trials, rounds, round_seconds):
                 w.stdin.write(f"{per_round}\n")
                 w.stdin.flush()
                 this_round = [float(x) for x in w.stdout.readline().split()]
+                if not this_round:
+                    raise SystemExit(f"{name}: its worker process ended (exit status {w.wait()})")
                 latencies[name] += this_round
                 medians[name].append(statistics.median(this_round))
         for w, _ in workers.values():

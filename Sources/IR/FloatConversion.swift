@@ -124,17 +124,8 @@ final class ConvertingSink: TensorByteSink {
         if whole < bytes.count { pending = Array(bytes[whole...]) }
     }
 
-    /// A stored tensor is converted straight from the page cache, a mapped window at a time.
-    func copy(from region: FileRegion) throws {
-        let file = try ReadOnlyFile(path: region.path)
-        let window = 16 << 20
-        var done = 0
-        while done < region.length {
-            let n = min(window, region.length - done)
-            try file.withMappedBytes(at: region.offset + done, count: n) { try write($0) }
-            done += n
-        }
-    }
+    /// A stored tensor is converted straight from the page cache (`copyByReading` maps it).
+    func copy(from region: FileRegion) throws { try copyByReading(region) }
 
     /// A source that ended inside an element is an error (its byte count was checked up front).
     func finish() throws {

@@ -53,18 +53,16 @@ public protocol InPlaceByteSink: TensorByteSink {
 }
 
 extension TensorByteSink {
-    /// Fallback for sinks without a kernel fast path: read the region in chunks and `write` them.
+    /// Fallback for sinks without a kernel fast path: the region mapped from the page cache a
+    /// window at a time and handed to `write`, so the only copy is the sink's own (where mapping
+    /// fails, `withMappedBytes` reads the window instead).
     public func copyByReading(_ region: FileRegion) throws {
         let file = try ReadOnlyFile(path: region.path)
-        let chunk = 8 << 20
-        var buffer = [UInt8](repeating: 0, count: min(chunk, max(region.length, 1)))
+        let window = 16 << 20
         var done = 0
         while done < region.length {
-            let n = min(chunk, region.length - done)
-            try buffer.withUnsafeMutableBytes { raw in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<n]), at: region.offset + done)
-                try write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-            }
+            let n = min(window, region.length - done)
+            try file.withMappedBytes(at: region.offset + done, count: n) { try write($0) }
             done += n
         }
     }
