@@ -439,9 +439,57 @@ def torch_main() -> int:
             sets[s] = {"input_ids": ids, "attention_mask": mask, "position_ids": generation_position_ids(mask)}
         return sets
 
-    def write_meta(folder: Path, meta: dict) -> None:
-        meta["generated_with"] = versions
-        (folder / "formats.json").write_text(json.dumps(meta, indent=2) + "\n")
+    class Reference:
+        """One format fixture's model, as every make_* starts it: `cls` built from `config` under the fixture's
+        seed and re-initialised, saved with save_pretrained under reference/ (the safetensors format), with what
+        the other formats are checked against: its state arrays and the tied aliases save_pretrained leaves out."""
+
+        def __init__(self, model_name: str, cls, config) -> None:
+            self.model_name, self.cls, self.config = model_name, cls, config
+            self.root = OUT / model_name
+            self.name = f"formats/{model_name}"
+            self.seed = seed_of(self.name)
+            torch.manual_seed(self.seed)
+            gen = torch.Generator().manual_seed(self.seed)
+            self.model = cls._from_config(config, attn_implementation="eager")
+            reinit(self.model, (), gen)
+            self.model.eval()
+            self.saved = save_reference(self.model, self.root / "reference")
+            self.saved_keys = safetensors_keys(self.root / "reference" / "model.safetensors")
+            self.tied = tied_aliases(self.model, self.saved_keys)
+            self.sd = state_arrays(self.model)
+
+        def check_loader(self, what: str, load) -> None:
+            """The self-check of an original format: a fresh model filled with NaN, then by `load` (a transformers-4
+            loader port, given the model) and tied again, must equal the reference bit for bit."""
+            rebuilt = self.cls._from_config(self.config, attn_implementation="eager")
+            poisoned(rebuilt)
+            load(rebuilt)
+            rebuilt.tie_weights()
+            bits_equal(f"{self.name}: {what}", state_arrays(rebuilt), self.sd)
+
+        def write_meta(self, notes: str, compare_where: str | None, tasks: dict, formats: dict, convert: dict,
+                       config: dict) -> dict:
+            """formats.json, which the parity tests read; returns the row the size summary lists."""
+            meta = {
+                "model": self.model_name,
+                "model_type": self.model.config.model_type,
+                "architecture": type(self.model).__name__,
+                "base_model_prefix": self.model.base_model_prefix,
+                "notes": notes,
+                "seed": self.seed,
+                "sets": ["a", "b"],
+                "compare_where": compare_where,
+                "tasks": tasks,
+                "formats": formats,
+                "convert": convert,
+                "tied": self.tied,
+                "ignorable_unexpected": sorted(getattr(self.model, "_keys_to_ignore_on_load_unexpected", None) or []),
+                "config": config,
+                "generated_with": versions,
+            }
+            (self.root / "formats.json").write_text(json.dumps(meta, indent=2) + "\n")
+            return {"name": self.model_name, "tied": self.tied}
 
     # --------------------------------------------------------------------------------------------
     # bert
@@ -450,9 +498,6 @@ def torch_main() -> int:
         from make_fixtures import EXAMPLE_PIECES, EXAMPLE_WORDS
         from transformers import BertConfig, BertForMaskedLM, BertForPreTraining, BertModel
 
-        root = OUT / "bert"
-        name = "formats/bert"
-        seed = seed_of(name)
         vocab_list = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + EXAMPLE_WORDS + EXAMPLE_PIECES)[:99]
         google_config = {  # bert_config.json as Google's releases spell it (no model_type, no layer_norm_eps)
             "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -460,24 +505,15 @@ def torch_main() -> int:
             "max_position_embeddings": MAX_POS, "num_attention_heads": HEADS, "num_hidden_layers": LAYERS,
             "type_vocab_size": 2, "vocab_size": len(vocab_list),
         }
-        config = BertConfig(**google_config)
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        model = BertForPreTraining._from_config(config, attn_implementation="eager")
-        reinit(model, (), gen)
-        model.eval()
-
-        saved = save_reference(model, root / "reference")
-        saved_keys = safetensors_keys(root / "reference" / "model.safetensors")
-        tied = tied_aliases(model, saved_keys)
-        sd = state_arrays(model)
+        ref = Reference("bert", BertForPreTraining, BertConfig(**google_config))
+        root, name, model = ref.root, ref.name, ref.model
 
         # reference outputs: what transformers' fill-mask / feature-extraction models load from reference/
         mlm = load_checked(BertForMaskedLM, root / "reference", name,
                            allow_unexpected=("cls.seq_relationship.", "bert.pooler."))
         base = load_checked(BertModel, root / "reference", name, allow_unexpected=("cls.",))
         variant = Variant(name, "bert", dict(google_config), ["fill-mask", "feature-extraction"], "")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(ref.seed)
         arrays: dict[str, np.ndarray] = {}
         tasks = {}
         for task, m in (("fill-mask", mlm), ("feature-extraction", base)):
@@ -518,7 +554,7 @@ def torch_main() -> int:
         shard_dir = root / "bin-sharded"
         shard_dir.mkdir()
         full = model.state_dict()
-        keys = [k for k in full if k in saved_keys]
+        keys = [k for k in full if k in ref.saved_keys]
         half = len(keys) // 2
         weight_map, total = {}, 0
         for i, part in enumerate((keys[:half], keys[half:])):
@@ -535,36 +571,25 @@ def torch_main() -> int:
         # tf/: Google's checkpoint layout, written by TensorFlow
         tf_dir = root / "tf"
         tf_dir.mkdir()
-        google = bert_to_google({k: sd[k] for k in sorted(saved_keys)})
+        google = bert_to_google({k: ref.sd[k] for k in sorted(ref.saved_keys)})
         names, tf_arrays = write_tf({"prefix": tf_dir / "bert_model.ckpt", "variables": google, "global_step": 1000})
         (tf_dir / "bert_config.json").write_text(json.dumps(google_config, indent=2, sort_keys=True) + "\n")
         (tf_dir / "vocab.txt").write_text("\n".join(vocab_list) + "\n")
         # self-check: transformers 4's loader, run on what TensorFlow reads back, rebuilds every weight
         if "global_step" not in names:
             raise SystemExit(f"{name}: no global_step in the TF checkpoint")
-        rebuilt = BertForPreTraining._from_config(config, attn_implementation="eager")
-        poisoned(rebuilt)
-        load_tf_weights_in_bert(rebuilt, names, tf_arrays)
-        rebuilt.tie_weights()
-        bits_equal(f"{name}: TF -> load_tf_weights_in_bert", state_arrays(rebuilt), sd)
+        ref.check_loader("TF -> load_tf_weights_in_bert", lambda m: load_tf_weights_in_bert(m, names, tf_arrays))
 
-        optional = ["layer_norm_eps", "pad_token_id"]
-        write_meta(root, {
-            "model": "bert",
-            "model_type": "bert",
-            "architecture": type(model).__name__,
-            "base_model_prefix": model.base_model_prefix,
-            "notes": "BertForPreTraining, so every variable of Google's checkpoint has a transformers key "
-                     "(cls.predictions.* for fill-mask, cls.seq_relationship.* next-sentence head, bert.pooler.* "
-                     "for pooler_output). fill-mask reference: BertForMaskedLM.from_pretrained(reference/) (ignores "
-                     "the NSP head and the pooler); feature-extraction: BertModel.from_pretrained(reference/). "
-                     "Exact erf gelu, layer_norm_eps 1e-12 (the default; bert_config.json has none), token_type_ids "
-                     "with 1s, right-padded rows (every position is compared, as in test_parity.py).",
-            "seed": seed,
-            "sets": ["a", "b"],
-            "compare_where": None,
-            "tasks": tasks,
-            "formats": {
+        return ref.write_meta(
+            notes="BertForPreTraining, so every variable of Google's checkpoint has a transformers key "
+                  "(cls.predictions.* for fill-mask, cls.seq_relationship.* next-sentence head, bert.pooler.* "
+                  "for pooler_output). fill-mask reference: BertForMaskedLM.from_pretrained(reference/) (ignores "
+                  "the NSP head and the pooler); feature-extraction: BertModel.from_pretrained(reference/). "
+                  "Exact erf gelu, layer_norm_eps 1e-12 (the default; bert_config.json has none), token_type_ids "
+                  "with 1s, right-padded rows (every position is compared, as in test_parity.py).",
+            compare_where=None,
+            tasks=tasks,
+            formats={
                 "safetensors": {"folder": "reference"},
                 "tf": {"folder": "tf", "model_type": "bert",
                        "layout": "Google BERT: bert_model.ckpt.{index,data-00000-of-00001} + bert_config.json + "
@@ -575,7 +600,7 @@ def torch_main() -> int:
                 "bin-sharded": {"folder": "bin-sharded",
                                 "layout": "pytorch_model.bin.index.json + 2 zip shards, no tied aliases"},
             },
-            "convert": {
+            convert={
                 "model_type": "bert",
                 "tf_checkpoint": "tf/bert_model.ckpt",
                 "config": None,
@@ -585,23 +610,23 @@ def torch_main() -> int:
                 # by any export task
                 "optional_heads": ["cls.seq_relationship."],
             },
-            "tied": tied,
-            "ignorable_unexpected": sorted(getattr(model, "_keys_to_ignore_on_load_unexpected", None) or []),
-            "config": config_fields(
-                saved, BertConfig,
+            config=config_fields(
+                ref.saved, BertConfig,
                 ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                  "max_position_embeddings", "type_vocab_size", "hidden_act"],
-                optional),
-        })
-        return {"name": "bert", "tied": tied}
+                ["layer_norm_eps", "pad_token_id"]),
+        )
 
     # --------------------------------------------------------------------------------------------
     # decoders (gpt2, openai-gpt)
 
-    def decoder_reference(root: Path, name: str, model, lm_cls, base_cls, pad: int, seed: int) -> tuple[dict, dict]:
+    def decoder_reference(ref: Reference, base_cls, pad: int) -> tuple[dict, dict]:
+        """Reference outputs of a decoder fixture (text-generation from ref's LM class, feature-extraction from
+        `base_cls`, both loaded from reference/), and a check that a converted folder loads to the same outputs."""
+        root, name, model, lm_cls = ref.root, ref.name, ref.model, ref.cls
         lm = load_checked(lm_cls, root / "reference", name)
         base = load_checked(base_cls, root / "reference", name)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(ref.seed)
         arrays: dict[str, np.ndarray] = {}
         for s, inputs in decoder_sets(rng, model.config.vocab_size, pad).items():
             for k, a in inputs.items():
@@ -639,31 +664,21 @@ def torch_main() -> int:
     def make_gpt2() -> dict:
         from transformers import GPT2Config, GPT2LMHeadModel, GPT2Model
 
-        root = OUT / "gpt2"
-        name = "formats/gpt2"
-        seed = seed_of(name)
         hparams = {"n_vocab": GPT2_VOCAB, "n_ctx": MAX_POS, "n_embd": HIDDEN, "n_head": HEADS, "n_layer": LAYERS}
         config = GPT2Config(vocab_size=GPT2_VOCAB, n_positions=MAX_POS, n_embd=HIDDEN, n_head=HEADS, n_layer=LAYERS,
                             bos_token_id=GPT2_VOCAB - 1, eos_token_id=GPT2_VOCAB - 1)
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        model = GPT2LMHeadModel._from_config(config, attn_implementation="eager")
-        reinit(model, (), gen)
-        model.eval()
-        saved = save_reference(model, root / "reference")
-        saved_keys = safetensors_keys(root / "reference" / "model.safetensors")
-        tied = tied_aliases(model, saved_keys)
-        sd = state_arrays(model)
-        tasks, helpers = decoder_reference(root, name, model, GPT2LMHeadModel, GPT2Model, 0, seed)
+        ref = Reference("gpt2", GPT2LMHeadModel, config)
+        root = ref.root
+        tasks, helpers = decoder_reference(ref, GPT2Model, pad=0)
 
         (root / "bin").mkdir()
-        save_bin(model.state_dict(), root / "bin" / "pytorch_model.bin")
+        save_bin(ref.model.state_dict(), root / "bin" / "pytorch_model.bin")
         shutil.copy(root / "reference" / "config.json", root / "bin" / "config.json")
         helpers["check_folder"](root / "bin")
 
         tf_dir = root / "tf"
         tf_dir.mkdir()
-        variables = gpt2_to_openai_tf({k: sd[k] for k in sorted(saved_keys, key=gpt2_order)})
+        variables = gpt2_to_openai_tf({k: ref.sd[k] for k in sorted(ref.saved_keys, key=gpt2_order)})
         names, tf_arrays = write_tf({"prefix": tf_dir / "model.ckpt", "variables": variables, "write_state": True})
         # the Saver's state file names this machine's absolute path; OpenAI's names the relative one
         (tf_dir / "checkpoint").write_text('model_checkpoint_path: "model.ckpt"\n'
@@ -672,27 +687,18 @@ def torch_main() -> int:
         encoder, merges = gpt2_tokenizer(GPT2_VOCAB)
         (tf_dir / "encoder.json").write_text(json.dumps(encoder))
         (tf_dir / "vocab.bpe").write_text(merges, encoding="utf-8")
-        rebuilt = GPT2LMHeadModel._from_config(config, attn_implementation="eager")
-        poisoned(rebuilt)
-        load_tf_weights_in_gpt2(rebuilt.transformer, names, tf_arrays)
-        rebuilt.tie_weights()
-        bits_equal(f"{name}: TF -> load_tf_weights_in_gpt2", state_arrays(rebuilt), sd)
+        ref.check_loader("TF -> load_tf_weights_in_gpt2",
+                         lambda m: load_tf_weights_in_gpt2(m.transformer, names, tf_arrays))
 
-        write_meta(root, {
-            "model": "gpt2",
-            "model_type": "gpt2",
-            "architecture": type(model).__name__,
-            "base_model_prefix": model.base_model_prefix,
-            "notes": "GPT-2 as OpenAI's hparams.json can describe it: n_inner 4 * n_embd, gelu_new, "
-                     "layer_norm_epsilon 1e-5, n_positions = n_ctx 32, tied lm_head. text-generation reference: "
-                     "GPT2LMHeadModel.from_pretrained(reference/), feature-extraction: GPT2Model (after ln_f). "
-                     "Left-padded batches, position_ids = cumsum(mask) - 1 (0 where the mask is 0); only positions "
-                     "where the mask is 1 are compared.",
-            "seed": seed,
-            "sets": ["a", "b"],
-            "compare_where": "attention_mask",
-            "tasks": tasks,
-            "formats": {
+        return ref.write_meta(
+            notes="GPT-2 as OpenAI's hparams.json can describe it: n_inner 4 * n_embd, gelu_new, "
+                  "layer_norm_epsilon 1e-5, n_positions = n_ctx 32, tied lm_head. text-generation reference: "
+                  "GPT2LMHeadModel.from_pretrained(reference/), feature-extraction: GPT2Model (after ln_f). "
+                  "Left-padded batches, position_ids = cumsum(mask) - 1 (0 where the mask is 0); only positions "
+                  "where the mask is 1 are compared.",
+            compare_where="attention_mask",
+            tasks=tasks,
+            formats={
                 "safetensors": {"folder": "reference"},
                 "tf": {"folder": "tf", "model_type": "gpt2",
                        "layout": "OpenAI GPT-2: model.ckpt.{index,data-00000-of-00001} + checkpoint + hparams.json "
@@ -700,20 +706,17 @@ def torch_main() -> int:
                 "bin": {"folder": "bin",
                         "layout": "torch.save(state_dict) zip; lm_head.weight an alias of transformer.wte.weight"},
             },
-            "convert": {
+            convert={
                 "model_type": "gpt2",
                 "tf_checkpoint": "tf/model.ckpt",
                 "config": None,
                 "tokenizer_files": {"vocab.json": "tf/encoder.json", "merges.txt": "tf/vocab.bpe"},
                 "optional_heads": [],
             },
-            "tied": tied,
-            "ignorable_unexpected": sorted(getattr(model, "_keys_to_ignore_on_load_unexpected", None) or []),
-            "config": config_fields(saved, GPT2Config,
-                                    ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"],
-                                    ["activation_function", "layer_norm_epsilon", "n_inner"]),
-        })
-        return {"name": "gpt2", "tied": tied}
+            config=config_fields(ref.saved, GPT2Config,
+                                 ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"],
+                                 ["activation_function", "layer_norm_epsilon", "n_inner"]),
+        )
 
     def gpt2_order(key: str) -> tuple:
         """OpenAI's variable creation order (wte, wpe, h0..., ln_f), for a readable variables list."""
@@ -730,25 +733,15 @@ def torch_main() -> int:
     def make_openai_gpt() -> dict:
         from transformers import OpenAIGPTConfig, OpenAIGPTLMHeadModel, OpenAIGPTModel
 
-        root = OUT / "openai-gpt"
-        name = "formats/openai-gpt"
-        seed = seed_of(name)
         config = OpenAIGPTConfig(vocab_size=OPENAI_VOCAB, n_positions=MAX_POS, n_embd=HIDDEN, n_head=HEADS,
                                  n_layer=LAYERS, afn="gelu")
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
-        model = OpenAIGPTLMHeadModel._from_config(config, attn_implementation="eager")
-        reinit(model, (), gen)
-        model.eval()
-        saved = save_reference(model, root / "reference")
-        saved_keys = safetensors_keys(root / "reference" / "model.safetensors")
-        tied = tied_aliases(model, saved_keys)
-        sd = state_arrays(model)
-        tasks, _ = decoder_reference(root, name, model, OpenAIGPTLMHeadModel, OpenAIGPTModel, 0, seed)
+        ref = Reference("openai-gpt", OpenAIGPTLMHeadModel, config)
+        root = ref.root
+        tasks, _ = decoder_reference(ref, OpenAIGPTModel, pad=0)
 
         np_dir = root / "numpy"
         np_dir.mkdir()
-        names, params = openai_gpt_params(sd, LAYERS)
+        names, params = openai_gpt_params(ref.sd, LAYERS)
         shapes = [list(p.shape) for p in params]
         flat = np.concatenate([p.astype("<f4").ravel() for p in params])
         cut = flat.size // 2
@@ -760,27 +753,18 @@ def torch_main() -> int:
         np.save(np_dir / "params_0.npy", flat[:cut])
         np.save(np_dir / "params_1.npy", flat[cut:])
         shutil.copy(root / "reference" / "config.json", root / "numpy-config.json")
-        rebuilt = OpenAIGPTLMHeadModel._from_config(config, attn_implementation="eager")
-        poisoned(rebuilt)
         # parameters_names.json lists one name for the combined embedding ("model/we:0"), then the layers
-        load_tf_weights_in_openai_gpt(rebuilt.transformer, np_dir, names[1:])
-        rebuilt.tie_weights()
-        bits_equal(f"{name}: numpy -> load_tf_weights_in_openai_gpt", state_arrays(rebuilt), sd)
+        ref.check_loader("numpy -> load_tf_weights_in_openai_gpt",
+                         lambda m: load_tf_weights_in_openai_gpt(m.transformer, np_dir, names[1:]))
 
-        write_meta(root, {
-            "model": "openai-gpt",
-            "model_type": "openai-gpt",
-            "architecture": type(model).__name__,
-            "base_model_prefix": model.base_model_prefix,
-            "notes": "OpenAI GPT-1: post-LayerNorm blocks, afn gelu (= gelu_new for this model), no final norm, tied "
-                     "lm_head. text-generation reference: OpenAIGPTLMHeadModel.from_pretrained(reference/), "
-                     "feature-extraction: OpenAIGPTModel. Left-padded batches with position_ids = cumsum(mask) - 1; "
-                     "only mask-1 positions are compared.",
-            "seed": seed,
-            "sets": ["a", "b"],
-            "compare_where": "attention_mask",
-            "tasks": tasks,
-            "formats": {
+        return ref.write_meta(
+            notes="OpenAI GPT-1: post-LayerNorm blocks, afn gelu (= gelu_new for this model), no final norm, tied "
+                  "lm_head. text-generation reference: OpenAIGPTLMHeadModel.from_pretrained(reference/), "
+                  "feature-extraction: OpenAIGPTModel. Left-padded batches with position_ids = cumsum(mask) - 1; "
+                  "only mask-1 positions are compared.",
+            compare_where="attention_mask",
+            tasks=tasks,
+            formats={
                 "safetensors": {"folder": "reference"},
                 "numpy": {"folder": "numpy", "config": "numpy-config.json",
                           "layout": f"finetune-transformer-lm: params_shapes.json ({len(shapes)} tensors: positions "
@@ -788,20 +772,17 @@ def torch_main() -> int:
                                     f"params_0.npy ({cut} floats) + params_1.npy ({flat.size - cut} floats); tensor "
                                     f"{spanning} ({names[spanning]}, {shapes[spanning]}) spans the two files"},
             },
-            "convert": {
+            convert={
                 "model_type": "openai-gpt",
                 "tf_checkpoint": "numpy",
                 "config": "numpy-config.json",
                 "tokenizer_files": {},
                 "optional_heads": [],
             },
-            "tied": tied,
-            "ignorable_unexpected": sorted(getattr(model, "_keys_to_ignore_on_load_unexpected", None) or []),
-            "config": config_fields(saved, OpenAIGPTConfig,
-                                    ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "afn"],
-                                    ["layer_norm_epsilon"]),
-        })
-        return {"name": "openai-gpt", "tied": tied}
+            config=config_fields(ref.saved, OpenAIGPTConfig,
+                                 ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head", "afn"],
+                                 ["layer_norm_epsilon"]),
+        )
 
     # --------------------------------------------------------------------------------------------
 
