@@ -92,6 +92,19 @@ def run_cli(args: list[str], timeout: float = EXPORT_TIMEOUT_S) -> subprocess.Co
 
 
 @functools.lru_cache(maxsize=None)
+def assert_refused(p: subprocess.CompletedProcess, out: Path, *needles: str) -> None:
+    """Non-zero exit, every needle in stderr (case-insensitive), no model file left behind."""
+    assert p.returncode != 0, f"expected a failure, got exit 0\nstdout: {p.stdout}\nstderr: {p.stderr}"
+    err = p.stderr.lower()
+    assert p.stderr.strip(), "no message on stderr"
+    for n in needles:
+        assert n.lower() in err, f"stderr does not mention {n!r}:\n{p.stderr}"
+    assert "Traceback" not in p.stderr and "Fatal error" not in p.stderr, p.stderr
+    if out.exists():
+        left = [f.name for f in out.rglob("*") if f.suffix in (".onnx", ".onnx_data") or f.name.startswith("model.onnx")]
+        assert not left, f"failed export left {left} in {out}"
+
+
 def newest_opset() -> int:
     env = os.environ.get("ONNX_EXPORT_NEWEST_OPSET")
     if env:

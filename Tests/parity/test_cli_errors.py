@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import st_util
-from harness import fixture_by_name, run_cli
+from harness import assert_refused, fixture_by_name, run_cli
 
 FIXTURE = "bert-base/feature-extraction"  # BertModel: weight names carry no "bert." prefix
 DROPPED_WEIGHT = "encoder.layer.1.output.dense.weight"
@@ -30,19 +30,6 @@ def export(model: Path, out: Path, *extra: str, task: str = "feature-extraction"
     if force:
         args.append("--force")
     return run_cli([*args, *extra, str(out)], timeout=120)
-
-
-def assert_refused(p, out: Path, *needles: str) -> None:
-    """Non-zero exit, every needle in stderr (case-insensitive), no model file left behind."""
-    assert p.returncode != 0, f"expected a failure, got exit 0\nstdout: {p.stdout}\nstderr: {p.stderr}"
-    err = p.stderr.lower()
-    assert p.stderr.strip(), "no message on stderr"
-    for n in needles:
-        assert n.lower() in err, f"stderr does not mention {n!r}:\n{p.stderr}"
-    assert "Traceback" not in p.stderr and "Fatal error" not in p.stderr, p.stderr
-    if out.exists():
-        left = [f.name for f in out.rglob("*") if f.suffix in (".onnx", ".onnx_data") or f.name.startswith("model.onnx")]
-        assert not left, f"failed export left {left} in {out}"
 
 
 def test_help_lists_options():

@@ -17,6 +17,21 @@ struct BertFamilyEncoder {
         root = Weights(store)
         w = root.base([prefix, ""], probe: "embeddings.word_embeddings.weight")
         positions = paddingOffsetPositions ? .paddingOffset(paddingIndex: config.padTokenID) : .absolute
+        try requireConfigShapes()
+    }
+
+    /// The embedding tables' rows and every layer's widths as the config gives them (the tables'
+    /// width is ELECTRA's `embedding_size`, which the projection after them checks).
+    private func requireConfigShapes() throws {
+        let c = config
+        try w.requireShape("embeddings.word_embeddings.weight", [c.vocabSize, nil], configFields: "vocab_size \(c.vocabSize)")
+        try w.requireShape("embeddings.position_embeddings.weight", [c.maxPositions, nil],
+                           configFields: "max_position_embeddings \(c.maxPositions)")
+        try w.requireShape("embeddings.token_type_embeddings.weight", [c.typeVocabSize, nil],
+                           configFields: "type_vocab_size \(c.typeVocabSize)")
+        try EncoderLayerNames.bert.requireShapes(w.scope("encoder.layer"), count: c.layers, hidden: c.hiddenSize,
+                                                 intermediate: c.intermediateSize, hiddenField: "hidden_size",
+                                                 intermediateField: "intermediate_size")
     }
 
     func wordEmbeddings(_ b: GraphBuilder) throws -> Value {

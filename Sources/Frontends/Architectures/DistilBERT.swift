@@ -24,6 +24,14 @@ public struct DistilBERT: EncoderModel {
         tied = try c.bool("tie_word_embeddings", default: true)
         root = Weights(store)
         w = root.base(["distilbert", ""], probe: "embeddings.word_embeddings.weight")
+        let vocab = try c.positiveInt("vocab_size", default: 30522)
+        let positions = try c.positiveInt("max_position_embeddings", default: 512)
+        try w.requireShape("embeddings.word_embeddings.weight", [vocab, dim], configFields: "vocab_size \(vocab), dim \(dim)")
+        try w.requireShape("embeddings.position_embeddings.weight", [positions, dim],
+                           configFields: "max_position_embeddings \(positions), dim \(dim)")
+        try EncoderLayerNames.distilBert.requireShapes(w.scope("transformer.layer"), count: layers, hidden: dim,
+                                                       intermediate: try c.positiveInt("hidden_dim", default: 3072),
+                                                       hiddenField: "dim", intermediateField: "hidden_dim")
     }
 
     public var takesTokenTypeIDs: Bool { false }

@@ -39,6 +39,8 @@ public struct GPT2: GPTFamilyModel {
         activation = try Activation(configValue: try c.string("activation_function", default: "gelu_new"), origin: c.origin, key: "activation_function")
         scaleWeights = try c.bool("scale_attn_weights", default: true)
         scaleByLayer = try c.bool("scale_attn_by_inverse_layer_idx", default: false)
+        try gpt.requireConfigShapes(c, tokenTable: Self.tokenTable, positionTable: "wpe.weight", defaultVocab: 50257,
+                                    defaultPositions: 1024, inner: try c.optionalInt("n_inner") ?? 4 * gpt.hiddenSize)
     }
 
     func attentionShape(layer: Int) -> AttentionShape {

@@ -23,6 +23,26 @@ struct GPTFamilyConfig {
     }
 
     var headSize: Int { hiddenSize / heads }
+
+    /// The tables' rows and every block's Conv1D widths (`[in, out]`) as the config gives them:
+    /// `vocab_size` and `n_positions` (with the config class's defaults) and the MLP width `inner`.
+    func requireConfigShapes(_ c: ConfigReader, tokenTable: String, positionTable: String,
+                             defaultVocab: Int, defaultPositions: Int, inner: Int) throws {
+        let vocab = try c.positiveInt("vocab_size", default: defaultVocab)
+        let positions = try c.positiveInt("n_positions", default: defaultPositions)
+        try w.scope("h").requireNumberedScopes(layers, holding: "attn.c_attn.weight", configField: "n_layer")
+        let n = hiddenSize
+        try w.requireShape(tokenTable, [vocab, n], configFields: "vocab_size \(vocab), n_embd \(n)")
+        try w.requireShape(positionTable, [positions, n], configFields: "n_positions \(positions), n_embd \(n)")
+        let widths = "n_embd \(n), MLP width \(inner)"
+        for i in 0..<layers {
+            let block = w.scope("h.\(i)")
+            try block.requireShape("attn.c_attn.weight", [n, 3 * n], configFields: widths)
+            try block.requireShape("attn.c_proj.weight", [n, n], configFields: widths)
+            try block.requireShape("mlp.c_fc.weight", [n, inner], configFields: widths)
+            try block.requireShape("mlp.c_proj.weight", [inner, n], configFields: widths)
+        }
+    }
 }
 
 /// A GPT-family model: multi-head attention (as many key/value heads as query heads), no

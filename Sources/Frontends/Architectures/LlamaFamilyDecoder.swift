@@ -50,6 +50,9 @@ public struct LlamaFamilyDecoder: DecoderModel {
         self.variant = variant
         hiddenSize = try c.positiveInt("hidden_size")
         layerCount = try c.positiveInt("num_hidden_layers")
+        root = Weights(store)
+        w = root.base(["model", ""], probe: "embed_tokens.weight")
+        try w.scope("layers").requireNumberedScopes(layerCount, holding: "self_attn.o_proj.weight", configField: "num_hidden_layers")
         let heads = try c.positiveInt("num_attention_heads")
         let kvHeads = try c.optionalInt("num_key_value_heads") ?? variant.defaultKeyValueHeads ?? heads
         guard kvHeads > 0, heads % kvHeads == 0 else {
@@ -82,8 +85,36 @@ public struct LlamaFamilyDecoder: DecoderModel {
             let maxWindowLayers = try c.int("max_window_layers", default: 28)
             slidingLayers = slidingWindow == nil ? [] : Set((0..<layerCount).filter { $0 >= maxWindowLayers })
         }
-        root = Weights(store)
-        w = root.base(["model", ""], probe: "embed_tokens.weight")
+        try requireConfigShapes(vocab: try c.optionalInt("vocab_size"), intermediate: try c.optionalInt("intermediate_size"))
+    }
+
+    /// The embedding table and every layer's projections (`[out, in]`) as the config gives them;
+    /// `vocab_size` and `intermediate_size` are checked where the config states them.
+    private func requireConfigShapes(vocab: Int?, intermediate: Int?) throws {
+        let hidden = hiddenSize, q = shape.heads * shape.headSize, kv = shape.keyValueHeads * shape.headSize
+        let widths = "hidden_size \(hidden), \(shape.heads) heads and \(shape.keyValueHeads) key/value heads of \(shape.headSize)"
+            + (intermediate.map { ", intermediate_size \($0)" } ?? "")
+        let tableFields = "vocab_size \(vocab.map(String.init) ?? "unset"), hidden_size \(hidden)"
+        try w.requireShape("embed_tokens.weight", [vocab, hidden], configFields: tableFields)
+        try root.requireShape("lm_head.weight", [vocab, hidden], configFields: tableFields)
+        for i in 0..<layerCount {
+            let attention = w.scope("layers.\(i).self_attn"), mlp = w.scope("layers.\(i).mlp")
+            if variant.fusedQKV {
+                try attention.requireShape("qkv_proj.weight", [q + 2 * kv, hidden], configFields: widths)
+            } else {
+                try attention.requireShape("q_proj.weight", [q, hidden], configFields: widths)
+                try attention.requireShape("k_proj.weight", [kv, hidden], configFields: widths)
+                try attention.requireShape("v_proj.weight", [kv, hidden], configFields: widths)
+            }
+            try attention.requireShape("o_proj.weight", [hidden, q], configFields: widths)
+            if variant.fusedGateUp {
+                try mlp.requireShape("gate_up_proj.weight", [intermediate.map { 2 * $0 }, hidden], configFields: widths)
+            } else {
+                try mlp.requireShape("gate_proj.weight", [intermediate, hidden], configFields: widths)
+                try mlp.requireShape("up_proj.weight", [intermediate, hidden], configFields: widths)
+            }
+            try mlp.requireShape("down_proj.weight", [hidden, intermediate], configFields: widths)
+        }
     }
 
     public var keyValueHeads: Int { shape.keyValueHeads }

@@ -40,6 +40,8 @@ public struct OpenAIGPT: GPTFamilyModel {
             throw ExportError("\(c.origin): 'afn' is \"\(afn)\", supported: \(Self.activations.keys.sorted().joined(separator: ", "))")
         }
         activation = a
+        try gpt.requireConfigShapes(c, tokenTable: Self.tokenTable, positionTable: "positions_embed.weight",
+                                    defaultVocab: 40478, defaultPositions: 512, inner: 4 * gpt.hiddenSize)
     }
 
     public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {

@@ -18,6 +18,23 @@ public struct EncoderLayerNames: Sendable {
         intermediate: "ffn.lin1", output: "ffn.lin2", outputNorm: "output_layer_norm")
 }
 
+extension EncoderLayerNames {
+    /// Checks every layer's projections against the config's widths (`hiddenField`,
+    /// `intermediateField`: the config's own key names, for the message).
+    public func requireShapes(_ layers: Weights, count: Int, hidden: Int, intermediate: Int,
+                              hiddenField: String, intermediateField: String) throws {
+        let widths = "\(hiddenField) \(hidden), \(intermediateField) \(intermediate)"
+        for i in layers.numberedScopes(count, holding: query + ".weight") {
+            let layer = layers.scope("\(i)")
+            for square in [query, key, value, attentionOutput] {
+                try layer.requireShape(square + ".weight", [hidden, hidden], configFields: widths)
+            }
+            try layer.requireShape(self.intermediate + ".weight", [intermediate, hidden], configFields: widths)
+            try layer.requireShape(output + ".weight", [hidden, intermediate], configFields: widths)
+        }
+    }
+}
+
 /// The hyper-parameters of an encoder stack.
 public struct EncoderShape: Sendable {
     public var heads: Int
