@@ -28,6 +28,14 @@ import ONNXExportIR
         #expect(throws: ExportError.self) { try weights.requireShape("embed.weight", [10], configFields: "rank") }
     }
 
+    @Test func configSizeArithmeticIsRefusedOnOverflow() throws {
+        let c = ConfigReader(origin: "config.json", fields: [:])
+        #expect(try c.product([4, 8], of: "heads × head_dim") == 32)
+        #expect(try c.sum([32, 16, 16], of: "qkv") == 64)
+        #expect(throws: ExportError.self) { try c.product([4, 1 << 62], of: "heads × head_dim") }
+        #expect(throws: ExportError.self) { try c.sum([Int.max, 1], of: "qkv") }
+    }
+
     @Test func layerCountsStopAtTheFirstMissingLayer() throws {
         #expect(weights.scope("layers").numberedScopes(1 << 40, holding: "proj.weight") == [0, 1])
         try weights.scope("layers").requireNumberedScopes(2, holding: "proj.weight", configField: "num_layers")

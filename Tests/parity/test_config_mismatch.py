@@ -1,7 +1,8 @@
 """A config.json that disagrees with the weights is refused, as transformers refuses it ("size mismatch for ...")
 instead of exporting the weights' sizes under the config's: every family, every size field the config states.
 A layer count beyond the checkpoint is refused before anything is sized by it (a with-past export used to try
-to allocate cache inputs for 2^40 layers and abort)."""
+to allocate cache inputs for 2^40 layers and abort), and sizes whose products overflow are refused rather than
+trapping."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ DECODER_CASES = [
     ("phi3/causal-lm", {"intermediate_size": 7}, ["gate_up_proj.weight", "intermediate_size 7"]),
     ("gemma/causal-lm", {"hidden_size": 64}, ["hidden_size 64"]),
     ("qwen3/causal-lm", {"head_dim": 4}, ["q_proj.weight", "heads of 4"]),
+    # sizes whose products overflow: refused, not a trap (and not a rotary table sized by head_dim: it hung)
+    ("llama/causal-lm", {"head_dim": 2 ** 62}, ["num_attention_heads × head_dim overflows"]),
+    ("qwen3/causal-lm", {"head_dim": 2 ** 40}, ["q_proj.weight", "heads of 1099511627776"]),
+    ("phi3/causal-lm", {"intermediate_size": 2 ** 62}, ["gate_up_proj width overflows"]),
+    ("gpt2/causal-lm", {"n_embd": 2 ** 62, "n_head": 1, "n_inner": None}, ["4 × n_embd", "overflows"]),
 ]
 
 

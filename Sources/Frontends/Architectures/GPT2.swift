@@ -40,7 +40,7 @@ public struct GPT2: GPTFamilyModel {
         scaleWeights = try c.bool("scale_attn_weights", default: true)
         scaleByLayer = try c.bool("scale_attn_by_inverse_layer_idx", default: false)
         try gpt.requireConfigShapes(c, tokenTable: Self.tokenTable, positionTable: "wpe.weight", defaultVocab: 50257,
-                                    defaultPositions: 1024, inner: try c.optionalInt("n_inner") ?? 4 * gpt.hiddenSize)
+                                    defaultPositions: 1024, innerField: "n_inner")
     }
 
     func attentionShape(layer: Int) -> AttentionShape {

@@ -25,19 +25,22 @@ struct GPTFamilyConfig {
     var headSize: Int { hiddenSize / heads }
 
     /// The tables' rows and every block's Conv1D widths (`[in, out]`) as the config gives them:
-    /// `vocab_size` and `n_positions` (with the config class's defaults) and the MLP width `inner`.
+    /// `vocab_size` and `n_positions` (with the config class's defaults) and the MLP width: `n_inner`
+    /// where the config sets it (GPT-2), else 4 × n_embd.
     func requireConfigShapes(_ c: ConfigReader, tokenTable: String, positionTable: String,
-                             defaultVocab: Int, defaultPositions: Int, inner: Int) throws {
+                             defaultVocab: Int, defaultPositions: Int, innerField: String?) throws {
+        let inner = try innerField.flatMap { try c.optionalInt($0) } ?? c.product([4, hiddenSize], of: "the MLP width (4 × n_embd)")
         let vocab = try c.positiveInt("vocab_size", default: defaultVocab)
         let positions = try c.positiveInt("n_positions", default: defaultPositions)
         try w.scope("h").requireNumberedScopes(layers, holding: "attn.c_attn.weight", configField: "n_layer")
         let n = hiddenSize
         try w.requireShape(tokenTable, [vocab, n], configFields: "vocab_size \(vocab), n_embd \(n)")
         try w.requireShape(positionTable, [positions, n], configFields: "n_positions \(positions), n_embd \(n)")
+        let fused = try c.product([3, n], of: "c_attn's width (3 × n_embd)")
         let widths = "n_embd \(n), MLP width \(inner)"
         for i in 0..<layers {
             let block = w.scope("h.\(i)")
-            try block.requireShape("attn.c_attn.weight", [n, 3 * n], configFields: widths)
+            try block.requireShape("attn.c_attn.weight", [n, fused], configFields: widths)
             try block.requireShape("attn.c_proj.weight", [n, n], configFields: widths)
             try block.requireShape("mlp.c_fc.weight", [n, inner], configFields: widths)
             try block.requireShape("mlp.c_proj.weight", [inner, n], configFields: widths)

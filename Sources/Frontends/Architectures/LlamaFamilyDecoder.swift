@@ -61,6 +61,9 @@ public struct LlamaFamilyDecoder: DecoderModel {
         let headSize = try c.optionalInt("head_dim") ?? variant.defaultHeadSize ?? hiddenSize / heads
         guard headSize > 0 else { throw ExportError("\(c.origin): head_dim must be positive") }
         shape = AttentionShape(heads: heads, keyValueHeads: kvHeads, headSize: headSize, scale: Float(1 / Double(headSize).squareRoot()))
+        // Before anything is sized by the head size (the rotary tables): every layer has an
+        // o_proj (checked above), and its width bounds heads × head_dim by a real tensor.
+        try Self.requireConfigShapes(c, w, root, variant: variant, hidden: hiddenSize, shape: shape, layers: layerCount)
         let act = try c.string("hidden_act", default: variant.defaultActivation)
         activation = try variant.activationAliases[act] ?? Activation(configValue: act, origin: c.origin, key: "hidden_act")
         epsilon = try c.double("rms_norm_eps", default: 1e-6)
@@ -85,22 +88,26 @@ public struct LlamaFamilyDecoder: DecoderModel {
             let maxWindowLayers = try c.int("max_window_layers", default: 28)
             slidingLayers = slidingWindow == nil ? [] : Set((0..<layerCount).filter { $0 >= maxWindowLayers })
         }
-        try requireConfigShapes(vocab: try c.optionalInt("vocab_size"), intermediate: try c.optionalInt("intermediate_size"))
     }
 
     /// The embedding table and every layer's projections (`[out, in]`) as the config gives them;
     /// `vocab_size` and `intermediate_size` are checked where the config states them.
-    private func requireConfigShapes(vocab: Int?, intermediate: Int?) throws {
-        let hidden = hiddenSize, q = shape.heads * shape.headSize, kv = shape.keyValueHeads * shape.headSize
+    private static func requireConfigShapes(_ c: ConfigReader, _ w: Weights, _ root: Weights, variant: LlamaVariant,
+                                            hidden: Int, shape: AttentionShape, layers: Int) throws {
+        let vocab = try c.optionalInt("vocab_size"), intermediate = try c.optionalInt("intermediate_size")
+        let q = try c.product([shape.heads, shape.headSize], of: "num_attention_heads × head_dim")
+        let kv = try c.product([shape.keyValueHeads, shape.headSize], of: "num_key_value_heads × head_dim")
+        let qkv = try c.sum([q, kv, kv], of: "the fused qkv_proj width")
+        let gateUp = try intermediate.map { try c.product([2, $0], of: "the fused gate_up_proj width") }
         let widths = "hidden_size \(hidden), \(shape.heads) heads and \(shape.keyValueHeads) key/value heads of \(shape.headSize)"
             + (intermediate.map { ", intermediate_size \($0)" } ?? "")
         let tableFields = "vocab_size \(vocab.map(String.init) ?? "unset"), hidden_size \(hidden)"
         try w.requireShape("embed_tokens.weight", [vocab, hidden], configFields: tableFields)
         try root.requireShape("lm_head.weight", [vocab, hidden], configFields: tableFields)
-        for i in 0..<layerCount {
+        for i in 0..<layers {
             let attention = w.scope("layers.\(i).self_attn"), mlp = w.scope("layers.\(i).mlp")
             if variant.fusedQKV {
-                try attention.requireShape("qkv_proj.weight", [q + 2 * kv, hidden], configFields: widths)
+                try attention.requireShape("qkv_proj.weight", [qkv, hidden], configFields: widths)
             } else {
                 try attention.requireShape("q_proj.weight", [q, hidden], configFields: widths)
                 try attention.requireShape("k_proj.weight", [kv, hidden], configFields: widths)
@@ -108,7 +115,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
             }
             try attention.requireShape("o_proj.weight", [hidden, q], configFields: widths)
             if variant.fusedGateUp {
-                try mlp.requireShape("gate_up_proj.weight", [intermediate.map { 2 * $0 }, hidden], configFields: widths)
+                try mlp.requireShape("gate_up_proj.weight", [gateUp, hidden], configFields: widths)
             } else {
                 try mlp.requireShape("gate_proj.weight", [intermediate, hidden], configFields: widths)
                 try mlp.requireShape("up_proj.weight", [intermediate, hidden], configFields: widths)

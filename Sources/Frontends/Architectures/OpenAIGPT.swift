@@ -41,7 +41,7 @@ public struct OpenAIGPT: GPTFamilyModel {
         }
         activation = a
         try gpt.requireConfigShapes(c, tokenTable: Self.tokenTable, positionTable: "positions_embed.weight",
-                                    defaultVocab: 40478, defaultPositions: 512, inner: 4 * gpt.hiddenSize)
+                                    defaultVocab: 40478, defaultPositions: 512, innerField: nil)
     }
 
     public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {

@@ -78,6 +78,25 @@ public struct ConfigReader {
         return n
     }
 
+    /// The product of sizes read from the config (heads × head_dim, 4 × n_embd), refused when it
+    /// overflows instead of trapping: a hostile config must not crash the exporter.
+    public func product(_ factors: [Int], of fields: String) throws -> Int {
+        try factors.reduce(1) { total, factor in
+            let (value, overflow) = total.multipliedReportingOverflow(by: factor)
+            guard !overflow else { throw ExportError("\(origin): \(fields) overflows (\(factors.map(String.init).joined(separator: " × ")))") }
+            return value
+        }
+    }
+
+    /// The sum of sizes read from the config, refused when it overflows (see `product`).
+    public func sum(_ terms: [Int], of fields: String) throws -> Int {
+        try terms.reduce(0) { total, term in
+            let (value, overflow) = total.addingReportingOverflow(term)
+            guard !overflow else { throw ExportError("\(origin): \(fields) overflows (\(terms.map(String.init).joined(separator: " + ")))") }
+            return value
+        }
+    }
+
     private func present(_ key: String) -> Any? {
         guard let v = fields[key], !(v is NSNull) else { return nil }
         return v
