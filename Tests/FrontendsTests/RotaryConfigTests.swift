@@ -34,4 +34,11 @@ import ONNXExportIR
         #expect(throws: ExportError.self) { try RotaryConfig(config(["rope_scaling": ["rope_type": "yarn", "factor": 2.0]]), headSize: 8) }
         #expect(throws: ExportError.self) { try RotaryConfig(config(["partial_rotary_factor": 0.3]), headSize: 10) }
     }
+
+    /// A factor whose product with the head size is no Int used to trap in the conversion.
+    @Test func outOfRangePartialFactorsAreRefusedNotTrapped() {
+        for factor in [1e300, -1e300, 0.0, 1.5] {
+            #expect(throws: ExportError.self) { try RotaryConfig(config(["partial_rotary_factor": factor]), headSize: 8) }
+        }
+    }
 }

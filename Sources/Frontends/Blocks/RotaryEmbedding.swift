@@ -21,6 +21,10 @@ public struct RotaryConfig: Sendable {
         let source = try c.object("rope_scaling") ?? c.object("rope_parameters")
         let theta = try source?.optionalDouble("rope_theta") ?? c.optionalDouble("rope_theta") ?? defaultTheta
         let partial = try source?.optionalDouble("partial_rotary_factor") ?? c.optionalDouble("partial_rotary_factor") ?? 1
+        // Checked before the conversion: Int() of a non-finite or out-of-range Double traps.
+        guard partial.isFinite, partial > 0, partial <= 1 else {
+            throw ExportError("\(c.origin): partial_rotary_factor must be in (0, 1], found \(partial)")
+        }
         let width = Int(Double(headSize) * partial)
         guard width >= 2, width % 2 == 0, width <= headSize else {
             throw ExportError("\(c.origin): rotary width \(width) (head size \(headSize) × partial_rotary_factor \(partial)) must be even and at most the head size")
