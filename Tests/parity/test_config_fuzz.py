@@ -1,0 +1,58 @@
+"""Hostile configs never crash or hang the exporter: for a fixture of every architecture family and task kind,
+every integer and float field of its config.json is set in turn to extreme values and exported. Each run must
+end in an export (exit 0) or a refusal with a message (exit 1): no trap, no abort, nothing past the timeout.
+Which of the two is right for a given field is for the targeted tests (test_config_mismatch.py) to say.
+(The first sweep found a with-past export aborting on 2^40 layers, a hang on head_dim 2^61, and traps on
+overflowing widths and on partial_rotary_factor 1e300.) About 1000 exports, most refused at once: ~20 s."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from harness import decoder_fixture_by_name, fixture_by_name, run_cli
+
+FIXTURES = [
+    ("bert-base/text-classification", "text-classification", fixture_by_name),
+    ("roberta-base/fill-mask", "fill-mask", fixture_by_name),
+    ("distilbert-base/multiple-choice", "multiple-choice", fixture_by_name),
+    ("electra-base/multiple-choice", "multiple-choice", fixture_by_name),
+    ("xlm-roberta-base/question-answering", "question-answering", fixture_by_name),
+    ("gpt2/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("openai-gpt/text-classification", "text-classification", decoder_fixture_by_name),
+    ("llama/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("mistral-window/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("phi3-partial/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("qwen2/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("qwen3/token-classification", "token-classification", decoder_fixture_by_name),
+    ("gemma/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+]
+EXTREMES = [2 ** 62, -1, 0, 2 ** 31 + 1, 1e300, -0.5]
+
+
+@pytest.mark.parametrize("name,task,find", FIXTURES, ids=[f[0] for f in FIXTURES])
+def test_extreme_config_values_end_in_an_export_or_a_refusal(tmp_path, name, task, find):
+    model = tmp_path / "model"
+    shutil.copytree(find(name).dir, model, ignore=shutil.ignore_patterns("reference.npz"))
+    base = json.loads((model / "config.json").read_text())
+    numeric = [k for k, v in base.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    assert numeric, f"{name}: no numeric config fields to vary"
+    problems = []
+    for key in numeric:
+        for value in EXTREMES:
+            (model / "config.json").write_text(json.dumps({**base, key: value}))
+            out = tmp_path / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                p = run_cli(["--model", str(model), "--task", task, str(out)], timeout=30)
+            except subprocess.TimeoutExpired:
+                problems.append(f"{key}={value}: hung")
+                continue
+            if p.returncode not in (0, 1) or "Fatal error" in p.stderr:
+                problems.append(f"{key}={value}: exit {p.returncode}")
+            elif p.returncode == 1 and not p.stderr.strip():
+                problems.append(f"{key}={value}: refused without a message")
+    assert not problems, f"{name}: " + "; ".join(problems)
