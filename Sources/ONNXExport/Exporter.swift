@@ -24,6 +24,7 @@ public enum Exporter {
         }
         let model = try entry.make(checkpoint.config, checkpoint.weights)
         let graph = try model.graph(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
+        try LabelCount.require(graph, task: task, config: checkpoint.config)
         _ = try PassPipeline.run(graph)
         let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
         if dtype != .float32 {

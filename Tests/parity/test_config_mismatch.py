@@ -1,5 +1,6 @@
 """A config.json that disagrees with the weights is refused, as transformers refuses it ("size mismatch for ...")
-instead of exporting the weights' sizes under the config's: every family, every size field the config states.
+instead of exporting the weights' sizes under the config's: every family, every size field the config states,
+and the label count of a classifier.
 A layer count beyond the checkpoint is refused before anything is sized by it (a with-past export used to try
 to allocate cache inputs for 2^40 layers and abort), and sizes whose products overflow are refused rather than
 trapping."""
@@ -84,6 +85,33 @@ def test_decoder_config_disagreeing_with_weights_is_refused(tmp_path, fixture, c
     model = patched_copy(decoder_fixture_by_name(fixture).dir, tmp_path / "model", changes)
     out = tmp_path / "out"
     assert_refused(export(model, out, task), out, *needles)
+
+
+LABEL_CASES = [
+    ("bert-base/text-classification", fixture_by_name, "text-classification",
+     {"id2label": {str(i): f"L{i}" for i in range(7)}}, "declares 7 labels"),
+    ("distilbert-base/token-classification", fixture_by_name, "token-classification", {"id2label": None}, "declares 2 labels"),
+    ("gpt2/text-classification", decoder_fixture_by_name, "text-classification",
+     {"id2label": {"0": "NO", "1": "YES"}}, "declares 2 labels"),
+    ("llama/token-classification", decoder_fixture_by_name, "token-classification",
+     {"id2label": None, "num_labels": 9}, "declares 9 labels"),
+]
+
+
+@pytest.mark.parametrize("fixture,find,task,changes,needle", LABEL_CASES, ids=[c[0] for c in LABEL_CASES])
+def test_label_count_disagreeing_with_the_classifier_is_refused(tmp_path, fixture, find, task, changes, needle):
+    model = patched_copy(find(fixture).dir, tmp_path / "model", changes)
+    out = tmp_path / "out"
+    assert_refused(export(model, out, task), out, needle, "classifier gives")
+
+
+def test_num_labels_alone_is_enough_when_it_matches(tmp_path):
+    """A config with num_labels and no id2label (transformers derives default names): exported."""
+    model = patched_copy(fixture_by_name("bert-base/text-classification").dir, tmp_path / "model",
+                         {"id2label": None, "label2id": None, "num_labels": 3})
+    out = tmp_path / "out"
+    p = export(model, out, "text-classification")
+    assert p.returncode == 0, p.stderr
 
 
 def test_fewer_layers_in_the_config_than_the_checkpoint_still_export(tmp_path):
