@@ -40,7 +40,8 @@ struct TinyCheckpoint {
     static func bert(skipping: Set<String> = [], config overrides: [String: Any] = [:]) throws -> TinyCheckpoint {
         let h = 12, inter = 20, vocab = 30
         var config: [String: Any] = ["model_type": "bert", "vocab_size": vocab, "hidden_size": h, "num_hidden_layers": 2,
-                                     "num_attention_heads": 3, "intermediate_size": inter, "max_position_embeddings": 16]
+                                     "num_attention_heads": 3, "intermediate_size": inter, "max_position_embeddings": 16,
+                                     "num_labels": 5]
         for (k, v) in overrides { config[k] = v }
         var tensors: [(String, [Int])] = [
             ("bert.embeddings.word_embeddings.weight", [vocab, h]), ("bert.embeddings.position_embeddings.weight", [16, h]),
