@@ -64,8 +64,8 @@ public enum Op: Hashable, Sendable {
     case shape
     /// (x): inclusive running sum along `axis`.
     case cumSum(axis: Int)
-    /// (x)
-    case reduceMean(axes: [Int], keepDims: Bool)
+    /// (x): the mean or the largest element over `axes`.
+    case reduce(Reduction, axes: [Int], keepDims: Bool)
     /// (x, shape): broadcast to shape.
     case expand
     /// (start, limit, delta): int64 scalars → [n], `start, start + delta, ... < limit`.
@@ -123,10 +123,16 @@ public enum Op: Hashable, Sendable {
         case .slice: return "Slice"
         case .shape: return "Shape"
         case .cumSum: return "CumSum"
-        case .reduceMean: return "ReduceMean"
+        case .reduce(let reduction, _, _): return reduction.rawValue
         case .expand: return "Expand"
         }
     }
+}
+
+/// What `Op.reduce` computes; the raw value is the ONNX op.
+public enum Reduction: String, Hashable, Sendable {
+    case mean = "ReduceMean"
+    case max = "ReduceMax"
 }
 
 public enum GeluApproximation: String, Hashable, Sendable {

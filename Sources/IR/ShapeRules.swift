@@ -211,7 +211,7 @@ public enum ShapeRules {
         case .shape:
             let x = try input(0)
             return [Inferred(TensorType(.int64, [.fixed(x.type.rank)]), x.type.shape)]
-        case .reduceMean(let axes, let keep):
+        case .reduce(_, let axes, let keep):
             let x = try input(0)
             let norm = axes.compactMap { normalize($0, x.type.rank) }
             guard norm.count == axes.count else { throw fail("axes \(axes) out of range") }

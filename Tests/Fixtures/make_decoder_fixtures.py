@@ -98,6 +98,9 @@ class Variant:
     legacy_config: Callable[[dict], dict] | None = None
     legacy_note: str = ""
     weight_std: float = WEIGHT_STD
+    # rope tables that transformers recomputes from each forward's length (dynamic, longrope): generate's cached
+    # steps then legitimately differ from one forward over the whole sequence, so that consistency check is skipped
+    length_dependent_rope: bool = False
 
 
 def llama_like(**kw) -> dict:
@@ -113,10 +116,10 @@ def gpt2_like(**kw) -> dict:
 
 
 def legacy_rope(cfg: dict) -> dict:
-    """transformers-4 spelling: top-level rope_theta, rope_scaling with the old "type" key."""
+    """transformers-4 spelling: top-level rope_theta, rope_scaling with the old "type" key and the other keys."""
     rp = cfg.pop("rope_parameters")
-    cfg["rope_theta"] = rp["rope_theta"]
-    cfg["rope_scaling"] = {"type": rp["rope_type"], "factor": rp["factor"]}
+    cfg["rope_theta"] = rp.pop("rope_theta")
+    cfg["rope_scaling"] = {"type": rp.pop("rope_type"), **rp}
     return cfg
 
 
@@ -199,6 +202,17 @@ VARIANTS: list[Variant] = [
                     "rope_scaling {type, factor}",
     ),
     Variant(
+        "llama-dynamic-long", "llama",
+        llama_like(vocab_size=103, hidden_size=32, num_attention_heads=4, num_key_value_heads=2,
+                   intermediate_size=40, max_position_embeddings=8,
+                   rope_parameters={"rope_type": "dynamic", "factor": 3.0, "rope_theta": 10000.0}),
+        "LLaMA with dynamic NTK RoPE (factor 3) and max_position_embeddings 8, shorter than the sequences: the prompt "
+        "(6) uses the default frequencies, every later forward recomputes them from seq_len = max(position_ids) + 1 "
+        "(theta * (3 * seq_len / 8 - 2) ** (8 / 6)), so the cached keys of earlier steps were rotated with other "
+        "frequencies than a full forward uses. GQA 4/2 heads, head_dim 8.",
+        length_dependent_rope=True,
+    ),
+    Variant(
         "mistral", "mistral",
         llama_like(vocab_size=100, hidden_size=32, num_attention_heads=4, num_key_value_heads=2,
                    intermediate_size=56, sliding_window=4096),
@@ -250,6 +264,33 @@ VARIANTS: list[Variant] = [
         "Phi-3 with partial_rotary_factor 0.75 (as Phi-4-mini): head_dim 16, RoPE on the first 12 dims "
         "(rotate_half within those 12, inv_freq from dim 12), the last 4 pass through; MQA (2 heads, 1 kv head), "
         "tied lm_head.",
+    ),
+    Variant(
+        "phi3-longrope", "phi3",
+        llama_like(vocab_size=101, hidden_size=32, num_attention_heads=4, num_key_value_heads=2,
+                   intermediate_size=40, pad_token_id=0, original_max_position_embeddings=8,
+                   rope_parameters={"rope_type": "longrope", "rope_theta": 10000.0,
+                                    "short_factor": [1.0, 1.3, 2.1, 3.7], "long_factor": [1.2, 2.5, 5.0, 11.0]}),
+        "Phi-3 128k-style longrope: original_max_position_embeddings 8 (top level, as Phi-3 configs have it), "
+        "max_position_embeddings 64, so cos/sin are scaled by sqrt(1 + ln 8 / ln 8) = sqrt(2); inv_freq = "
+        "1 / (factor_i * theta^(2i/8)) with short_factor while max(position_ids) + 1 <= 8 (the prompt and the first "
+        "steps) and long_factor past it (later steps and the full forward). GQA 4/2 heads, head_dim 8.",
+        legacy_config=legacy_rope, length_dependent_rope=True,
+        legacy_note="config.json rewritten after save_pretrained: rope_parameters -> top-level rope_theta + "
+                    "rope_scaling {type longrope, short_factor, long_factor, ...} as the Phi-3 Hub configs spell it",
+    ),
+    Variant(
+        "qwen2-yarn", "qwen2",
+        llama_like(vocab_size=99, hidden_size=32, num_attention_heads=2, num_key_value_heads=1,
+                   intermediate_size=48,
+                   rope_parameters={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 2048,
+                                    "rope_theta": 10000.0}),
+        "Qwen2.5-style YaRN (factor 4, original_max_position_embeddings 2048, beta_fast 32 / beta_slow 1 by "
+        "default): with head_dim 16 the correction range is dims 2..6, so inv_freq 0-2 are kept, 6-7 divided by 4 "
+        "and 3-5 blended on the ramp; cos/sin scaled by 0.1 ln 4 + 1. MQA (2 heads, 1 kv head).",
+        legacy_config=legacy_rope,
+        legacy_note="config.json rewritten after save_pretrained: rope_parameters -> top-level rope_theta + "
+                    "rope_scaling {type yarn, factor, original_max_position_embeddings} as Qwen2.5 configs spell it",
     ),
     Variant(
         "gemma", "gemma",
@@ -520,10 +561,16 @@ def build_causal(v: Variant) -> dict:
     uses_cache = calls[1]["input_ids"].shape[1] == 1
     full_mask = np.concatenate([mask, np.ones((mask.shape[0], NEW_TOKENS), np.int64)], axis=1)
     full_pos = generation_position_ids(full_mask)
+    recomputed = []  # steps where generate dropped the cache and ran the whole sequence again
     for k, c in enumerate(calls):
         want = full_pos[:, : PROMPT_LEN + k]
         if uses_cache and k > 0:
-            want = want[:, -1:]
+            if c["input_ids"].shape[1] == PROMPT_LEN + k:
+                # Phi-3 with longrope: once the length crosses original_max_position_embeddings, its
+                # prepare_inputs_for_generation discards the cache so every key is rotated with the long factors
+                recomputed.append(k)
+            else:
+                want = want[:, -1:]
         if not np.array_equal(c["position_ids"].numpy(), want):
             raise SystemExit(f"{name}: step {k} position_ids {c['position_ids'].tolist()} != {want.tolist()}")
     for k in range(NEW_TOKENS):
@@ -542,7 +589,7 @@ def build_causal(v: Variant) -> dict:
     # consistency: generate's cached steps agree with one forward over the whole sequence, and so does the head
     step_vs_full = max(float(np.abs(step_logits[k] - ref["logits"][:, PROMPT_LEN - 1 + k]).max())
                        for k in range(NEW_TOKENS))
-    if step_vs_full > 1e-4:
+    if step_vs_full > 1e-4 and not v.length_dependent_rope:
         raise SystemExit(f"{name}: generate's step logits differ from the full forward by {step_vs_full}")
     with torch.no_grad():
         head = f32(model.get_output_embeddings()(torch.from_numpy(ref["last_hidden_state"])))
@@ -581,6 +628,8 @@ def build_causal(v: Variant) -> dict:
             "seed_attempts": len(tried),
             "quality": q,
             "max_step_vs_full_forward_diff": step_vs_full,
+            **({"recomputed_steps": recomputed} if recomputed else {}),
+            **({"length_dependent_rope": True} if v.length_dependent_rope else {}),
         },
         "compare": "logits / last_hidden_state at positions where the attention mask is 1",
     })

@@ -1,12 +1,14 @@
 """Hostile configs never crash or hang the exporter: for a fixture of every architecture family and task kind,
-every integer and float field of its config.json is set in turn to extreme values and exported. Each run must
+every integer and float field of its config.json (and of its nested objects such as rope_scaling, and the first
+number of each list such as longrope's factors) is set in turn to extreme values and exported. Each run must
 end in an export (exit 0) or a refusal with a message (exit 1): no trap, no abort, nothing past the timeout.
 Which of the two is right for a given field is for the targeted tests (test_config_mismatch.py) to say.
 (The first sweep found a with-past export aborting on 2^40 layers, a hang on head_dim 2^61, and traps on
-overflowing widths and on partial_rotary_factor 1e300.) About 1000 exports, most refused at once: ~20 s."""
+overflowing widths and on partial_rotary_factor 1e300.) About 1600 exports, most refused at once: ~30 s."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -29,8 +31,38 @@ FIXTURES = [
     ("qwen2/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
     ("qwen3/token-classification", "token-classification", decoder_fixture_by_name),
     ("gemma/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("phi3-longrope/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("qwen2-yarn/causal-lm", "text-generation", decoder_fixture_by_name),
+    ("llama-dynamic-long/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
 ]
 EXTREMES = [2 ** 62, -1, 0, 2 ** 31 + 1, 1e300, -0.5]
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def numeric_paths(config: dict):
+    """Every number of the config as a key path: top-level fields, the fields of nested objects
+    (rope_scaling, rope_parameters), and the first element of a list of numbers (longrope factors)."""
+    def walk(node, path, depth):
+        if is_number(node):
+            yield path
+        elif isinstance(node, dict) and depth < 2:
+            for k, v in node.items():
+                yield from walk(v, path + (k,), depth + 1)
+        elif isinstance(node, list) and node and depth < 3:
+            yield from walk(node[0], path + (0,), depth + 1)
+    yield from walk(config, (), 0)
+
+
+def replaced(config: dict, path: tuple, value):
+    out = copy.deepcopy(config)
+    node = out
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return out
 
 
 @pytest.mark.parametrize("name,task,find", FIXTURES, ids=[f[0] for f in FIXTURES])
@@ -38,12 +70,13 @@ def test_extreme_config_values_end_in_an_export_or_a_refusal(tmp_path, name, tas
     model = tmp_path / "model"
     shutil.copytree(find(name).dir, model, ignore=shutil.ignore_patterns("reference.npz"))
     base = json.loads((model / "config.json").read_text())
-    numeric = [k for k, v in base.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    numeric = list(numeric_paths(base))
     assert numeric, f"{name}: no numeric config fields to vary"
     problems = []
-    for key in numeric:
+    for path in numeric:
+        key = ".".join(map(str, path))
         for value in EXTREMES:
-            (model / "config.json").write_text(json.dumps({**base, key: value}))
+            (model / "config.json").write_text(json.dumps(replaced(base, path, value)))
             out = tmp_path / "out"
             shutil.rmtree(out, ignore_errors=True)
             try:

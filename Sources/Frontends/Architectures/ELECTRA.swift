@@ -62,7 +62,7 @@ public struct ELECTRA: BertFamilyModel {
         switch summary {
         case .first: x = try b.firstToken(hidden)
         case .last, .clsIndex: x = try b.select(hidden, axis: 1, index: -1, name: "LastToken")
-        case .mean: x = try b.node(.reduceMean(axes: [1], keepDims: false), hidden)
+        case .mean: x = try b.node(.reduce(.mean, axes: [1], keepDims: false), hidden)
         }
         let summaryWeights = body.root.scope("sequence_summary")
         if summaryWeights.has("summary.weight") { x = try b.linearHead(x, summaryWeights, named: "summary") }

@@ -2,7 +2,7 @@ import ONNXExportIR
 
 /// The LLaMA-style architectures, each with what sets it apart (see `LlamaVariant`).
 enum LlamaFamily {
-    /// LLaMA (`modeling_llama.py`): the reference form; rope scaling linear, dynamic, llama3.
+    /// LLaMA (`modeling_llama.py`): the reference form; rope scaling linear, dynamic, llama3, yarn, longrope.
     static let llama = entry("llama", LlamaVariant())
 
     /// Mistral (`modeling_mistral.py`): LLaMA with sliding-window attention on every layer.
@@ -16,8 +16,12 @@ enum LlamaFamily {
     static let qwen3 = entry("qwen3", LlamaVariant(headNorms: true, defaultHeadSize: 128, defaultSlidingWindow: 4096,
                                                    slidingWindow: .layerTypes))
 
-    /// Phi-3 (`modeling_phi3.py`): fused `qkv_proj` and `gate_up_proj`, sliding window.
-    static let phi3 = entry("phi3", LlamaVariant(fusedQKV: true, fusedGateUp: true, slidingWindow: .allLayers))
+    /// Phi-3 (`modeling_phi3.py`): fused `qkv_proj` and `gate_up_proj`, sliding window; its
+    /// 128k-context checkpoints use longrope, which their older configs spell "su" or "yarn", and
+    /// `Phi3Config.original_max_position_embeddings` (default 4096) sets the switch-over length.
+    static let phi3 = entry("phi3", LlamaVariant(fusedQKV: true, fusedGateUp: true, slidingWindow: .allLayers,
+                                                 rope: RopeConventions(typeAliases: ["su": "longrope", "yarn": "longrope"],
+                                                                       defaultOriginalLength: 4096)))
 
     /// Gemma (`modeling_gemma.py`): RMSNorm scale `1 + weight`, embeddings × √hidden, tanh GELU
     /// (its legacy `hidden_act: "gelu"` means the tanh form), tied head.

@@ -24,6 +24,8 @@ public struct LlamaVariant: Sendable {
     /// `layer_types` when `use_sliding_window` is set (Qwen2/3).
     public enum SlidingWindow: Sendable { case none, allLayers, layerTypes }
     public var slidingWindow: SlidingWindow = .none
+    /// How the config class reads rope scaling (Phi-3's longrope spellings and original length).
+    public var rope = RopeConventions()
 }
 
 /// The decoder shared by LLaMA, Mistral, Qwen2, Qwen3, Phi-3 and Gemma (transformers
@@ -67,7 +69,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
         let act = try c.string("hidden_act", default: variant.defaultActivation)
         activation = try variant.activationAliases[act] ?? Activation(configValue: act, origin: c.origin, key: "hidden_act")
         epsilon = try c.double("rms_norm_eps", default: 1e-6)
-        rope = try RotaryConfig(c, headSize: headSize)
+        rope = try RotaryConfig(c, headSize: headSize, conventions: variant.rope)
         tied = try c.bool("tie_word_embeddings", default: variant.defaultTiedEmbeddings)
         padTokenID = try c.optionalInt("pad_token_id")
         if try c.bool("use_bidirectional_attention", default: false) {

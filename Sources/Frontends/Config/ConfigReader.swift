@@ -64,6 +64,16 @@ public struct ConfigReader {
         return ConfigReader(origin: "\(origin) '\(key)'", fields: fields)
     }
 
+    /// A list of numbers (longrope's `short_factor`); any other element is refused.
+    public func doubles(_ key: String) throws -> [Double] {
+        guard let raw = present(key) else { return try fallback(key, nil) }
+        guard let items = raw as? [Any] else { throw mismatch(key, "a list of numbers", raw) }
+        return try items.map { item in
+            guard let n = item as? NSNumber, !isBool(n) else { throw mismatch(key, "a list of numbers", raw) }
+            return n.doubleValue
+        }
+    }
+
     /// An optional number: nil when absent or null.
     public func optionalDouble(_ key: String) throws -> Double? { has(key) ? try double(key) : nil }
 

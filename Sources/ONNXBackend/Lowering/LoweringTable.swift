@@ -47,13 +47,18 @@ extension LoweringContext {
         return axis < shape.count ? shape[axis].fixedValue : nil
     }
 
-    /// ReduceMean over `axes`: an attribute before opset 18, an input from 18.
+    /// ReduceMean over `axes`.
     func reduceMean(_ x: String, axes: [Int], keepDims: Bool, output: String? = nil, name: String) -> String {
+        reduce(.mean, x, axes: axes, keepDims: keepDims, output: output, name: name)
+    }
+
+    /// ReduceMean or ReduceMax over `axes`: an attribute before opset 18, an input from 18.
+    func reduce(_ reduction: Reduction, _ x: String, axes: [Int], keepDims: Bool, output: String? = nil, name: String) -> String {
         let out = output ?? temp(name)
         if opset >= 18 {
-            emit("ReduceMean", [x, int64s(axes)], [out], name: name, attributes: [.init("keepdims", .int(keepDims ? 1 : 0))])
+            emit(reduction.rawValue, [x, int64s(axes)], [out], name: name, attributes: [.init("keepdims", .int(keepDims ? 1 : 0))])
         } else {
-            emit("ReduceMean", [x], [out], name: name,
+            emit(reduction.rawValue, [x], [out], name: name,
                  attributes: [.init("axes", .ints(axes.map(Int64.init))), .init("keepdims", .int(keepDims ? 1 : 0))])
         }
         return out

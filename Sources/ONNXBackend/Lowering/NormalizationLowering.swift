@@ -1,6 +1,6 @@
 import ONNXExportIR
 
-/// LayerNorm (native from opset 17, mean/variance formula below), Softmax and ReduceMean.
+/// LayerNorm (native from opset 17, mean/variance formula below), Softmax, ReduceMean and ReduceMax.
 enum NormalizationLowering {
     static let rules: [String: [LoweringRule]] = [
         "LayerNorm": [
@@ -41,13 +41,15 @@ enum NormalizationLowering {
                 c.emit("Softmax", c.inputNames(node), c.outputNames(node), name: node.name, attributes: [.init("axis", .int(-1))])
             },
         ],
-        "ReduceMean": [
-            LoweringRule(since: Opsets.oldest) { node, c in
-                guard case .reduceMean(let axes, let keep) = node.op else { return }
-                _ = c.reduceMean(c.name(node.inputs[0]), axes: axes, keepDims: keep, output: c.output(node), name: node.name)
-            },
-        ],
+        "ReduceMean": [reduceRule],
+        "ReduceMax": [reduceRule],
     ]
+
+    /// ReduceMean and ReduceMax, the same op at every opset but for where the axes go.
+    static let reduceRule = LoweringRule(since: Opsets.oldest) { node, c in
+        guard case .reduce(let reduction, let axes, let keep) = node.op else { return }
+        _ = c.reduce(reduction, c.name(node.inputs[0]), axes: axes, keepDims: keep, output: c.output(node), name: node.name)
+    }
 
     /// `scale · x / √(mean(x²) + ε)` over the last axis, as transformers' RMSNorm computes it.
     /// Statistics in float32 (a float16 input is cast up and the normalised result back, as
