@@ -58,6 +58,10 @@ import ONNXExportIR
         // mscale and mscale_all_dim together: the ratio of the two terms (1 when they are equal).
         let ratio = try RotaryConfig(config(["rope_scaling": parameters.merging(["mscale": 1.0, "mscale_all_dim": 1.0]) { $1 }]), headSize: 16)
         #expect(ratio.attentionScaling == 1)
+        // truncate false (or null, falsy in Python) keeps the fractional correction range 2.02...5.03.
+        let untruncated = try RotaryConfig(config(["rope_scaling": parameters.merging(["truncate": false]) { $1 }]), headSize: 16)
+        let null = try RotaryConfig(config(["rope_scaling": parameters.merging(["truncate": NSNull()]) { $1 }]), headSize: 16)
+        #expect(untruncated.inverseFrequencies[3] != y[3] && null.inverseFrequencies == untruncated.inverseFrequencies)
     }
 
     /// longrope picks its table by length; Phi-3 reads the legacy "su" as longrope and its top-level

@@ -109,11 +109,13 @@ public struct RotaryConfig: Sendable {
         case "yarn":
             let original = try originalLength()
             let factor = try scalingFactor(original: original)
+            // Python's `get(key) or default`: null and 0 take the default; an explicit null
+            // `truncate` is falsy there, so it means no truncation.
             let betaFast = try s.optionalDouble("beta_fast").flatMap { $0 == 0 ? nil : $0 } ?? 32
             let betaSlow = try s.optionalDouble("beta_slow").flatMap { $0 == 0 ? nil : $0 } ?? 1
             frequencies = .fixed(RopeScaling.yarn(powers: powers, theta: theta, factor: factor, originalLength: original,
                                                   betaFast: try positive(betaFast, "beta_fast"), betaSlow: try positive(betaSlow, "beta_slow"),
-                                                  truncate: try s.bool("truncate", default: true)))
+                                                  truncate: s.fields["truncate"] is NSNull ? false : try s.bool("truncate", default: true)))
             let attention = try s.optionalDouble("attention_factor")
                 ?? RopeScaling.yarnAttentionFactor(factor: factor, mscale: try s.optionalDouble("mscale"),
                                                    mscaleAllDim: try s.optionalDouble("mscale_all_dim"))
