@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels"),
 
         .target(name: "ONNXExportIR", dependencies: ["CSystemShims", "CKernels"], path: "Sources/IR"),
-        .target(name: "ONNXExportFrontends", dependencies: ["ONNXExportIR", "CZlib"], path: "Sources/Frontends"),
+        .target(name: "ONNXExportFrontends", dependencies: ["ONNXExportIR", "CZlib", "CKernels"], path: "Sources/Frontends"),
         .target(name: "ONNXExportBackend", dependencies: ["ONNXExportIR", "COnnxProto", "CProtobufC", "CSystemShims"],
                 path: "Sources/ONNXBackend"),
         .target(name: "ONNXExport", dependencies: ["ONNXExportIR", "ONNXExportFrontends", "ONNXExportBackend"],

@@ -16,4 +16,9 @@ void oe_float32_to_bfloat16(const void *src, void *dst, size_t count);
 void oe_float16_to_float32(const void *src, void *dst, size_t count);
 void oe_bfloat16_to_float32(const void *src, void *dst, size_t count);
 
+/// Continues the CRC-32C register `*crc` (pre-inverted by the caller, as the table code does)
+/// over `count` bytes with the CPU's CRC instruction. Returns 1, or 0 without touching `*crc`
+/// where the CPU has no such instruction (the caller then uses its tables).
+int oe_crc32c_hardware(uint32_t *crc, const void *data, size_t count);
+
 #endif

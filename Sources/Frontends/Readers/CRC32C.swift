@@ -1,9 +1,12 @@
+import CKernels
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum TensorFlow writes for
 /// every block of a checkpoint's `.index` table and for every tensor in its `.data-*` files.
 ///
-/// zlib's `crc32` uses a different polynomial, so this one is computed here: slicing-by-8 over
-/// eight 256-entry tables, fast enough (about 1–2 GB/s) that verifying a checkpoint while it
-/// streams costs little next to the disk. Feed bytes in any chunking; the result is the same.
+/// zlib's `crc32` uses a different polynomial, so this one is computed here: with the CPU's CRC
+/// instruction where it has one (x86-64 SSE4.2, several GB/s: `oe_crc32c_hardware`), else by
+/// slicing-by-8 over eight 256-entry tables (1–2 GB/s). Feed bytes in any chunking; the result
+/// is the same.
 ///
 /// ```swift
 /// var crc = CRC32C()
@@ -45,8 +48,16 @@ struct CRC32C {
 
     private static let maskDelta: UInt32 = 0xa282_ead8
 
-    /// Continues `crc` over `bytes` (slicing-by-8, then byte at a time for the tail).
+    /// Continues `crc` over `bytes`: the CPU's instruction where there is one, else the tables.
     private static func extend(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var register = ~crc
+        if let base = bytes.baseAddress, oe_crc32c_hardware(&register, base, bytes.count) != 0 { return ~register }
+        return extendWithTables(crc, bytes)
+    }
+
+    /// Continues `crc` over `bytes` by slicing-by-8, then a byte at a time for the tail (internal
+    /// so tests can hold the two ways to each other).
+    static func extendWithTables(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         var index = 0
         let count = bytes.count
