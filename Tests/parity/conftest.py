@@ -19,6 +19,7 @@ from harness import (
     RESULTS,
     RESULTS_DIR,
     TASK_ORDER,
+    RELATIVE_TOLERANCE,
     TOLERANCE,
     Exporter,
     Results,
@@ -126,7 +127,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     payload = {
         "exporter": str(exporter_bin()),
         "opsets": opsets(),
-        "tolerance": TOLERANCE,
+        "tolerance": {"absolute": TOLERANCE, "relative_to_max_1_and_max_abs_reference": RELATIVE_TOLERANCE},
         "summary": summary,
         "results": sorted(RESULTS.records.values(),
                           key=lambda e: (e.get("kind", "encoder"), e["fixture"], e["task"], e["opset"])),
@@ -139,4 +140,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.section(f"parity ({kind}s): worst max|onnxruntime - pytorch| over variants and opsets")
         for line in lines:
             tr.write_line(line)
-    tr.write_line(f"(tolerance {TOLERANCE:g}; details in {RESULTS_DIR / 'parity.json'})")
+    tr.write_line(f"(tolerance: max |diff| <= {RELATIVE_TOLERANCE:g} x max(1, max |pytorch|) and <= {TOLERANCE:g}; "
+                  f"details in {RESULTS_DIR / 'parity.json'})")

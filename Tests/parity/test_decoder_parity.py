@@ -38,13 +38,13 @@ import onnx
 import pytest
 
 from harness import (
-    TOLERANCE,
     Fixture,
     check_exported_model,
     discover_decoder_fixtures,
     max_abs_diff,
     opsets,
     ort_session,
+    tolerance_for,
 )
 
 CAUSAL_TASKS = ("text-generation", "text-generation-with-past", "feature-extraction")
@@ -79,8 +79,9 @@ class Checker:
         d = max_abs_diff(got, want, where)
         if self.relative_bound is None:
             self.results.diff(self.fx, self.opset, record_as, d, self.task)
-            if not d <= TOLERANCE:
-                self.problems.append(f"{label}: max |diff| {d:.3g} > {TOLERANCE:g}")
+            bound = tolerance_for(want, where)
+            if not d <= bound:
+                self.problems.append(f"{label}: max |diff| {d:.3g} > {bound:.3g}")
         else:
             r = d / max(max_abs_diff(np.zeros_like(want), want, where), 1e-30)
             self.results.diff(self.fx, self.opset, record_as, r, self.task)

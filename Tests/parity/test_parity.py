@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from harness import TOLERANCE, Fixture, check_exported_model, discover_fixtures, opsets
+from harness import Fixture, check_exported_model, discover_fixtures, opsets, tolerance_for
 
 
 def _matrix():
@@ -34,8 +34,9 @@ def compare_outputs(fx: Fixture, opset: int, path, results, problems: list[str])
             if not np.isfinite(diff):
                 diff = float("inf")
             results.diff(fx, opset, name, diff)
-            if not diff <= TOLERANCE:
-                problems.append(f"set {s}: {name} max |diff| {diff:.3g} > {TOLERANCE:g}")
+            bound = tolerance_for(want)
+            if not diff <= bound:
+                problems.append(f"set {s}: {name} max |diff| {diff:.3g} > {bound:.3g}")
 
 
 @pytest.mark.parametrize("fx,opset", list(_matrix()))
