@@ -39,6 +39,12 @@ public struct RotaryConfig: Sendable {
     /// Channels of each head that rotate (`partial_rotary_factor` · head size).
     public let width: Int
 
+    /// `2i / width` for each rotating pair, in float32 as torch computes `arange(0, dim, 2).float() / dim`:
+    /// the exponents of theta in every table, at export and (dynamic NTK) in the graph.
+    static func exponents(width: Int) -> [Float] {
+        stride(from: 0, to: width, by: 2).map { Float($0) / Float(width) }
+    }
+
     /// The table for inputs within the original length.
     public var inverseFrequencies: [Float] {
         switch frequencies {
@@ -63,8 +69,7 @@ public struct RotaryConfig: Sendable {
         }
         guard theta.isFinite, theta > 0 else { throw ExportError("\(c.origin): rope_theta must be a positive number, found \(theta)") }
         self.width = width
-        // theta^(2i / width), in float32 as torch computes `base ** (arange(0, dim, 2).float() / dim)`.
-        let powers = stride(from: 0, to: width, by: 2).map { i in powf(Float(theta), Float(i) / Float(width)) }
+        let powers = Self.exponents(width: width).map { powf(Float(theta), $0) }
         let base = powers.map { 1 / $0 }
 
         let written = try source.flatMap { try $0.optionalString("rope_type") ?? $0.optionalString("type") } ?? "default"
@@ -176,8 +181,8 @@ extension GraphBuilder {
             let stretch = try sub(try div(try mul(scalar(Float(factor)), length), scalar(Float(maxPositions))), scalar(Float(factor - 1)))
             let exponent = Float(Double(rope.width) / Double(rope.width - 2))
             let grownTheta = try mul(scalar(Float(theta)), try node(.pow, stretch, scalar(exponent)))
-            let exponents = stride(from: 0, to: rope.width, by: 2).map { Float($0) / Float(rope.width) }
-            let grown = try div(scalar(1), try node(.pow, grownTheta, literal(.float32(exponents))), name: "GrownFrequencies")
+            let exponents = literal(.float32(RotaryConfig.exponents(width: rope.width)))
+            let grown = try div(scalar(1), try node(.pow, grownTheta, exponents), name: "GrownFrequencies")
             let beyond = try node(.greater, length, scalar(Float(maxPositions)), name: "BeyondMaxPositions")
             return try node(.where, beyond, grown, literal(.float32(base)), name: "InverseFrequencies")
         }

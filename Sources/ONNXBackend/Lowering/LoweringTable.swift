@@ -47,11 +47,6 @@ extension LoweringContext {
         return axis < shape.count ? shape[axis].fixedValue : nil
     }
 
-    /// ReduceMean over `axes`.
-    func reduceMean(_ x: String, axes: [Int], keepDims: Bool, output: String? = nil, name: String) -> String {
-        reduce(.mean, x, axes: axes, keepDims: keepDims, output: output, name: name)
-    }
-
     /// ReduceMean or ReduceMax over `axes`: an attribute before opset 18, an input from 18.
     func reduce(_ reduction: Reduction, _ x: String, axes: [Int], keepDims: Bool, output: String? = nil, name: String) -> String {
         let out = output ?? temp(name)
