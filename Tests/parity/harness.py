@@ -423,8 +423,12 @@ def check_exported_model(path: Path, opset: int, io: dict, problems: list[str],
 def tolerance_for(want: np.ndarray, where: np.ndarray | None = None) -> float:
     """The bound a float32 output must meet: 1e-5 of its scale (max |reference|, at least 1) and never more than
     ``TOLERANCE``. Logits of ~5 may then differ by 5e-5, probabilities and small hidden states by 1e-5."""
-    scale = max(1.0, max_abs_diff(np.zeros_like(want), want, where))
-    return min(TOLERANCE, RELATIVE_TOLERANCE * scale)
+    return min(TOLERANCE, RELATIVE_TOLERANCE * max(1.0, max_abs(want, where)))
+
+
+def max_abs(x: np.ndarray, where: np.ndarray | None = None) -> float:
+    """max |x| (a reference's scale), with ``max_abs_diff``'s masking and NaN rules."""
+    return max_abs_diff(np.zeros_like(x), x, where)
 
 
 def max_abs_diff(got: np.ndarray, want: np.ndarray, where: np.ndarray | None = None) -> float:

@@ -3,7 +3,6 @@ still matches PyTorch."""
 
 from __future__ import annotations
 
-import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest

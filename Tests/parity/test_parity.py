@@ -6,11 +6,10 @@ Ids read ``<variant>/<task>/op<N>``, e.g. ``pytest Tests/parity -k "bert-base/fi
 
 from __future__ import annotations
 
-import numpy as np
 import onnxruntime as ort
 import pytest
 
-from harness import Fixture, check_exported_model, discover_fixtures, opsets, tolerance_for
+from harness import Fixture, check_exported_model, discover_fixtures, max_abs_diff, opsets, tolerance_for
 
 
 def _matrix():
@@ -30,9 +29,7 @@ def compare_outputs(fx: Fixture, opset: int, path, results, problems: list[str])
             if g.shape != want.shape:
                 problems.append(f"set {s}: {name} has shape {g.shape}, expected {want.shape}")
                 continue
-            diff = float(np.abs(g.astype(np.float64) - want.astype(np.float64)).max())
-            if not np.isfinite(diff):
-                diff = float("inf")
+            diff = max_abs_diff(g, want)
             results.diff(fx, opset, name, diff)
             bound = tolerance_for(want)
             if not diff <= bound:
