@@ -238,6 +238,25 @@ VARIANTS: list[Variant] = [
         heads=["text-classification"], head_pad_token_id=7,
     ),
     Variant(
+        "qwen2-window-layers", "qwen2",
+        llama_like(vocab_size=103, hidden_size=32, num_attention_heads=4, num_key_value_heads=2,
+                   intermediate_size=40, use_sliding_window=True, sliding_window=3, max_window_layers=1),
+        "Qwen2 with use_sliding_window, sliding_window 3 and max_window_layers 1: layer 0 attends to every earlier "
+        "key, layer 1 only to keys i - 3 < j <= i (Qwen2Config's rule: sliding from max_window_layers on). GQA 4/2.",
+        legacy_config=lambda cfg: (cfg.pop("layer_types"), cfg)[1],
+        legacy_note="config.json rewritten after save_pretrained: layer_types removed (as transformers-4 Qwen2 "
+                    "configs have it), so the layer split comes from use_sliding_window and max_window_layers",
+    ),
+    Variant(
+        "qwen3-layer-types", "qwen3",
+        llama_like(vocab_size=107, hidden_size=24, num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                   intermediate_size=40, use_sliding_window=True, sliding_window=3, max_window_layers=28,
+                   layer_types=["sliding_attention", "full_attention"]),
+        "Qwen3 with explicit layer_types [sliding_attention, full_attention] and sliding_window 3: the list wins "
+        "over max_window_layers 28 (whose rule would window no layer), so layer 0 is windowed and layer 1 is not. "
+        "head_dim 16, MQA (2 heads, 1 kv head).",
+    ),
+    Variant(
         "qwen3", "qwen3",
         llama_like(vocab_size=113, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=12,
                    intermediate_size=48),

@@ -50,6 +50,12 @@ DECODER_CASES = [
     ("phi3/causal-lm", {"intermediate_size": 7}, ["gate_up_proj.weight", "intermediate_size 7"]),
     ("gemma/causal-lm", {"hidden_size": 64}, ["hidden_size 64"]),
     ("qwen3/causal-lm", {"head_dim": 4}, ["q_proj.weight", "heads of 4"]),
+    # layer_types as transformers validates it: one entry per layer, known kinds, a window for sliding ones
+    ("qwen3-layer-types/causal-lm", {"layer_types": ["full_attention"]}, ["layer_types has 1 entries", "num_hidden_layers is 2"]),
+    ("qwen3-layer-types/causal-lm", {"layer_types": ["sliding_attention", "chunked_attention"]},
+     ["layer_types[1]", "chunked_attention"]),
+    ("qwen3-layer-types/causal-lm", {"use_sliding_window": False}, ["sliding_attention", "no window"]),
+    ("qwen2-window-layers/causal-lm", {"layer_types": "sliding_attention"}, ["layer_types", "a list of strings"]),
     # sizes whose products overflow: refused, not a trap (and not a rotary table sized by head_dim: it hung)
     ("llama/causal-lm", {"head_dim": 2 ** 62}, ["num_attention_heads × head_dim overflows"]),
     ("qwen3/causal-lm", {"head_dim": 2 ** 40}, ["q_proj.weight", "heads of 1099511627776"]),

@@ -6,7 +6,8 @@ public struct DecoderInputs {
     /// `[B, P+S]`: past and new tokens.
     public var attentionMask: Value
     public var positionIDs: Value
-    /// Additive `[B, 1, S, P+S]` causal + padding mask.
+    /// Additive `[B, 1, S, P+S]` causal + padding mask, no window (a model with sliding-window
+    /// layers builds their mask itself).
     public var causalMask: Value
     /// Per layer, the cached `[B, Hkv, P, D]` keys and values; nil when exporting without a cache.
     public var pastKeyValues: [KeyValue]?
@@ -32,8 +33,6 @@ public protocol DecoderModel: ExportableModel {
     var layerCount: Int { get }
     var keyValueHeads: Int { get }
     var headSize: Int { get }
-    /// Keys further back than this are not attended (Mistral-style sliding window).
-    var slidingWindow: Int? { get }
     /// Sequence classification pools the last token that is not this one.
     var padTokenID: Int? { get }
     func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs

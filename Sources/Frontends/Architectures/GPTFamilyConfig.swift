@@ -60,7 +60,6 @@ extension GPTFamilyModel {
     public var layerCount: Int { gpt.layers }
     public var keyValueHeads: Int { gpt.heads }
     public var headSize: Int { gpt.headSize }
-    public var slidingWindow: Int? { nil }
     public var padTokenID: Int? { gpt.padTokenID }
 
     public func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value {

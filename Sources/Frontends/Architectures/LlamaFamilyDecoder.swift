@@ -45,7 +45,8 @@ public struct LlamaFamilyDecoder: DecoderModel {
     let tied: Bool
     let slidingLayers: Set<Int>
     public let layerCount: Int
-    public let slidingWindow: Int?
+    /// Keys further back than this are not attended on `slidingLayers` (Mistral-style window).
+    let slidingWindow: Int?
     public let padTokenID: Int?
 
     public init(_ c: ConfigReader, _ store: WeightStore, variant: LlamaVariant) throws {
@@ -87,9 +88,35 @@ public struct LlamaFamilyDecoder: DecoderModel {
         case .layerTypes:
             let enabled = try c.bool("use_sliding_window", default: false)
             slidingWindow = enabled ? window : nil
-            let maxWindowLayers = try c.int("max_window_layers", default: 28)
-            slidingLayers = slidingWindow == nil ? [] : Set((0..<layerCount).filter { $0 >= maxWindowLayers })
+            slidingLayers = try Self.slidingLayers(c, layers: layerCount, window: slidingWindow)
         }
+    }
+
+    /// Qwen2/3's windowed layers, as their config classes decide: `layer_types` when the config
+    /// lists them (transformers 5 writes it, and it wins over the rule), else every layer from
+    /// `max_window_layers` on when a window is on. A layer listed as sliding with no window
+    /// (`use_sliding_window` false or `sliding_window` null) is refused, as transformers refuses it.
+    private static func slidingLayers(_ c: ConfigReader, layers: Int, window: Int?) throws -> Set<Int> {
+        guard let types = try c.optionalStrings("layer_types") else {
+            let maxWindowLayers = try c.int("max_window_layers", default: 28)
+            return window == nil ? [] : Set((0..<layers).filter { $0 >= maxWindowLayers })
+        }
+        guard types.count == layers else {
+            throw ExportError("\(c.origin): layer_types has \(types.count) entries, num_hidden_layers is \(layers)")
+        }
+        var sliding = Set<Int>()
+        for (i, type) in types.enumerated() {
+            switch type {
+            case "full_attention", "attention": continue
+            case "sliding_attention": sliding.insert(i)
+            default: throw ExportError("\(c.origin): layer_types[\(i)] '\(type)' is not supported (full_attention or sliding_attention)")
+            }
+        }
+        if !sliding.isEmpty && window == nil {
+            throw ExportError("\(c.origin): layer_types has sliding_attention layers but no window is set "
+                + "(use_sliding_window is false or sliding_window is null)")
+        }
+        return sliding
     }
 
     /// The embedding table and every layer's projections (`[out, in]`) as the config gives them;

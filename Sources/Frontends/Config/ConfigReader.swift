@@ -74,6 +74,16 @@ public struct ConfigReader {
         }
     }
 
+    /// A list of strings (Qwen's `layer_types`), nil when absent or null; any other element is refused.
+    public func optionalStrings(_ key: String) throws -> [String]? {
+        guard let raw = present(key) else { return nil }
+        guard let items = raw as? [Any] else { throw mismatch(key, "a list of strings", raw) }
+        return try items.map { item in
+            guard let s = item as? String else { throw mismatch(key, "a list of strings", raw) }
+            return s
+        }
+    }
+
     /// An optional number: nil when absent or null.
     public func optionalDouble(_ key: String) throws -> Double? { has(key) ? try double(key) : nil }
 

@@ -33,7 +33,8 @@ public enum DecoderTaskGraph {
                 KeyValue(key: b.input("past_key_values.\(i).key", cacheType), value: b.input("past_key_values.\(i).value", cacheType))
             }
         }
-        let causal = try b.causalAttentionMask(attentionMask: mask, inputIDs: ids, slidingWindow: model.slidingWindow)
+        // Full causal: a model with sliding-window layers builds their mask itself (Qwen mixes both).
+        let causal = try b.causalAttentionMask(attentionMask: mask, inputIDs: ids)
         let inputs = DecoderInputs(inputIDs: ids, attentionMask: mask, positionIDs: positions, causalMask: causal, pastKeyValues: pasts)
         let decoded = try model.decode(inputs, b)
 
