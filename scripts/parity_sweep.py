@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""Random-config parity sweep against transformers: the checks the committed fixtures cannot make.
+
+The fixtures pin a few dozen configs; real checkpoints come with others. Each case here draws a
+model_type, a config (widths, head and key/value head counts, head_dim, layer counts, activations,
+epsilons, label counts, tied or untied heads, biases, sliding windows and their per-layer split,
+rope scaling), a task, an opset and a storage (safetensors or `pytorch_model.bin`, single file or
+sharded, float32 or a float16/bfloat16 checkpoint), builds the transformers model with random
+weights (norm scales away from 1, biases away from 0), saves it, exports it with onnx-export and
+compares onnxruntime's outputs with the model as transformers reloads it in float32:
+
+- encoders: every output over right-padded rows (per-token outputs at unmasked positions);
+- decoders: left-padded prompts with generate's position_ids; with a KV cache, three more
+  steps, each fed the previous step's `present` and compared with a full forward;
+- decoder classification heads: positions 0..S-1 and the rightmost token that is not the pad id.
+
+fp32 must be within 3 × the parity tests' bound (1e-5 of the output's scale, at most 1e-4); a
+share of cases export `--dtype fp16` and must be within 1e-2 of the scale or within twice the
+error of PyTorch's own float16 run of the same inputs, whichever is larger (random weights
+sometimes sit at float16's limit for PyTorch too).
+
+    /path/to/torch-venv/bin/python scripts/parity_sweep.py [--cases 200] [--seed 0] [--families gpt2 llama ...]
+
+Needs torch, transformers and onnxruntime (the venv the fixture scripts use); not run by CI. Exit
+status 1 when a case fails; each failing checkpoint is kept under --keep with a line to rerun it.
+(Its first run found Qwen2/3 windows applied to every layer instead of those from
+max_window_layers on.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import transformers as T
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OPSETS = [11, 13, 14, 17, 18, 20, 21, 23, 28]
+ACTIVATIONS = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu", "relu", "silu", "tanh",
+               "sigmoid", "mish", "gelu_python"]
+ENCODER_TASKS = {"feature-extraction": T.AutoModel, "fill-mask": T.AutoModelForMaskedLM,
+                 "text-classification": T.AutoModelForSequenceClassification,
+                 "token-classification": T.AutoModelForTokenClassification,
+                 "question-answering": T.AutoModelForQuestionAnswering,
+                 "multiple-choice": T.AutoModelForMultipleChoice}
+DECODER_TASKS = {"feature-extraction": T.AutoModel, "text-generation": T.AutoModelForCausalLM,
+                 "text-generation-with-past": T.AutoModelForCausalLM,
+                 "text-classification": T.AutoModelForSequenceClassification,
+                 "token-classification": T.AutoModelForTokenClassification}
+ENCODERS = ["bert", "roberta", "xlm-roberta", "distilbert", "electra"]
+DECODERS = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"]
+
+
+# ------------------------------------------------------------------------------------------ configs
+
+def encoder_config(r: random.Random, model_type: str):
+    heads, head_size = r.choice([1, 2, 3, 4, 6]), r.choice([4, 8, 12, 16])
+    hidden = heads * head_size
+    if model_type == "distilbert":
+        return T.DistilBertConfig(vocab_size=r.randint(40, 200), dim=hidden, n_heads=heads, n_layers=r.randint(1, 3),
+                                  hidden_dim=r.randint(8, 80), activation=r.choice(["gelu", "relu"]),
+                                  sinusoidal_pos_embds=r.random() < 0.3, max_position_embeddings=r.randint(24, 80),
+                                  num_labels=r.randint(1, 5), pad_token_id=r.choice([0, 1, 3]))
+    common = dict(vocab_size=r.randint(40, 200), hidden_size=hidden, num_attention_heads=heads,
+                  num_hidden_layers=r.randint(1, 3), intermediate_size=r.randint(8, 80),
+                  hidden_act=r.choice(ACTIVATIONS), layer_norm_eps=r.choice([1e-12, 1e-5, 1e-3]),
+                  type_vocab_size=r.randint(1, 3), num_labels=r.randint(1, 5),
+                  max_position_embeddings=r.randint(24, 80))
+    if model_type == "bert":
+        return T.BertConfig(pad_token_id=r.choice([0, 2]), **common)
+    if model_type in ("roberta", "xlm-roberta"):
+        pad = r.choice([1, 2, 5])
+        common["max_position_embeddings"] += pad + 1  # positions start after the pad id
+        cls = T.RobertaConfig if model_type == "roberta" else T.XLMRobertaConfig
+        return cls(pad_token_id=pad, bos_token_id=0, eos_token_id=2, **common)
+    return T.ElectraConfig(embedding_size=r.choice([hidden, max(4, hidden // 2), hidden + 4]),
+                           summary_type=r.choice(["first", "last", "mean"]),
+                           summary_activation=r.choice(["gelu", "tanh"]), pad_token_id=0, **common)
+
+
+def rope_scaling(r: random.Random):
+    pick = r.random()
+    if pick < 0.45:
+        return None
+    if pick < 0.55:
+        return {"rope_type": "linear", "factor": r.choice([2.0, 4.0])}
+    if pick < 0.65:
+        return {"rope_type": "dynamic", "factor": r.choice([2.0, 3.0])}
+    if pick < 0.8:
+        return {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                "original_max_position_embeddings": r.choice([8, 16, 32])}
+    return {"rope_type": "yarn", "factor": r.choice([2.0, 4.0]), "original_max_position_embeddings": r.choice([8, 16])}
+
+
+def decoder_config(r: random.Random, model_type: str):
+    heads, head_size = r.choice([1, 2, 3, 4, 6]), r.choice([4, 8, 12, 16])
+    hidden = heads * head_size
+    gpt = dict(vocab_size=r.randint(40, 200), n_embd=hidden, n_head=heads, n_layer=r.randint(1, 3),
+               n_positions=r.randint(32, 80), layer_norm_epsilon=r.choice([1e-5, 1e-3]),
+               num_labels=r.randint(1, 4), pad_token_id=r.randint(0, 30))
+    if model_type == "gpt2":
+        return T.GPT2Config(n_inner=r.choice([None, r.randint(8, 60)]),
+                            activation_function=r.choice(["gelu_new", "gelu", "relu", "silu", "gelu_pytorch_tanh"]),
+                            scale_attn_weights=r.random() < 0.8, scale_attn_by_inverse_layer_idx=r.random() < 0.3,
+                            reorder_and_upcast_attn=r.random() < 0.2, **gpt)
+    if model_type == "openai-gpt":
+        return T.OpenAIGPTConfig(afn=r.choice(["gelu", "relu", "silu", "swish"]), **gpt)
+    key_value_heads = r.choice([k for k in range(1, heads + 1) if heads % k == 0])
+    explicit_head_dim = r.choice([None, head_size, 2 * head_size])
+    window = dict(use_sliding_window=r.random() < 0.3, sliding_window=r.choice([3, 5]), max_window_layers=r.randint(0, 3))
+    common = dict(vocab_size=r.randint(40, 200), hidden_size=hidden, num_attention_heads=heads,
+                  num_key_value_heads=key_value_heads, num_hidden_layers=r.randint(1, 3),
+                  intermediate_size=r.randint(8, 60), rms_norm_eps=r.choice([1e-6, 1e-5, 1e-3]),
+                  max_position_embeddings=r.randint(32, 80), rope_theta=r.choice([10000.0, 500000.0, 1e6]),
+                  tie_word_embeddings=r.random() < 0.4, num_labels=r.randint(1, 4), pad_token_id=r.randint(0, 30))
+    if model_type == "llama":
+        return T.LlamaConfig(head_dim=explicit_head_dim or head_size, attention_bias=r.random() < 0.3,
+                             mlp_bias=r.random() < 0.3, rope_scaling=rope_scaling(r),
+                             hidden_act=r.choice(["silu", "gelu", "relu"]), **common)
+    if model_type == "mistral":
+        return T.MistralConfig(head_dim=explicit_head_dim or head_size, sliding_window=r.choice([None, 3, 5, 100]),
+                               **common)
+    if model_type == "qwen2":
+        return T.Qwen2Config(**window, **common)
+    if model_type == "qwen3":
+        return T.Qwen3Config(head_dim=explicit_head_dim or head_size, attention_bias=r.random() < 0.3, **window,
+                             **common)
+    if model_type == "phi3":
+        return T.Phi3Config(partial_rotary_factor=r.choice([1.0, 0.5]), sliding_window=r.choice([None, 4, 100]),
+                            original_max_position_embeddings=common["max_position_embeddings"], **common)
+    return T.GemmaConfig(head_dim=explicit_head_dim or head_size, hidden_activation="gelu_pytorch_tanh", **common)
+
+
+# ------------------------------------------------------------------------------------------ a case
+
+@dataclass
+class Case:
+    seed: int
+    model_type: str
+    task: str
+    opset: int
+    fp16: bool
+    storage: str = ""
+
+    def __str__(self):
+        return (f"seed={self.seed} {self.model_type} {self.task} opset {self.opset}"
+                + (" fp16" if self.fp16 else "") + (f" ({self.storage})" if self.storage else ""))
+
+
+def randomize(model: torch.nn.Module, gen: torch.Generator) -> None:
+    """Weights a trained checkpoint could have: norm scales around 1, every bias and matrix random."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=gen)
+            p.copy_(1 + 0.2 * noise if p.ndim == 1 and name.endswith("weight") else (0.3 if p.ndim == 1 else 0.25) * noise)
+
+
+def save(r: random.Random, model: torch.nn.Module, folder: str) -> str:
+    half = r.random() < 0.2
+    if half:
+        model.to(r.choice([torch.float16, torch.bfloat16]))
+    shard = r.random() < 0.33
+    safetensors = r.random() < 0.7
+    model.save_pretrained(folder, safe_serialization=safetensors, **({"max_shard_size": "20KB"} if shard else {}))
+    dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+    return ", ".join([("safetensors" if safetensors else ".bin") + (" shards" if shard else ""), dtype])
+
+
+def export(binary: str, case: Case, folder: str, out: str) -> None:
+    cmd = [binary, "--model", folder, "--task", case.task, "--opset", str(case.opset), "--force", out]
+    done = subprocess.run(cmd + (["--dtype", "fp16"] if case.fp16 else []), capture_output=True, text=True, timeout=300)
+    if done.returncode:
+        raise AssertionError(f"export exited {done.returncode}: {done.stderr.strip()[:400]}")
+
+
+def compare(case: Case, name: str, got, want, where=None, torch_half=None) -> None:
+    """got/want compared at `where` (all positions when None); torch_half: PyTorch's float16 output, fp16 only."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.shape != want.shape:
+        raise AssertionError(f"{name}: shape {got.shape}, PyTorch {want.shape}")
+    pick = (lambda a: a[where]) if where is not None else (lambda a: a)
+    diff, scale = pick(np.abs(got - want)), float(np.abs(pick(want)).max())
+    worst = float(diff.max())
+    if case.fp16:
+        bound = 1e-2 * scale
+        if torch_half is not None:
+            bound = max(bound, 2 * float(pick(np.abs(np.asarray(torch_half, np.float64) - want)).max()))
+    else:
+        bound = 3 * min(1e-4, 1e-5 * max(1.0, scale))
+    if not np.isfinite(worst) or worst > bound:
+        raise AssertionError(f"{name}: max |diff| {worst:.3g} > {bound:.3g} (scale {scale:.3g})")
+
+
+class Runner:
+    """The exported model in onnxruntime and the reloaded model in PyTorch (float32, and float16 for fp16 cases)."""
+
+    def __init__(self, case: Case, cls, folder: str, out: str):
+        self.case = case
+        self.session = ort.InferenceSession(os.path.join(out, "model.onnx"), providers=["CPUExecutionProvider"])
+        self.inputs = {i.name: i for i in self.session.get_inputs()}
+        self.outputs = [o.name for o in self.session.get_outputs()]
+        self.model = cls.from_pretrained(folder, dtype=torch.float32).eval()
+        self.half = cls.from_pretrained(folder, dtype=torch.float16).eval() if case.fp16 else None
+
+    def onnx(self, feeds: dict) -> dict:
+        feeds = {k: v for k, v in feeds.items() if k in self.inputs}
+        return dict(zip(self.outputs, self.session.run(None, feeds)))
+
+    def torch(self, feeds: dict) -> tuple[object, object]:
+        args = {k: torch.tensor(v) for k, v in feeds.items() if k in self.inputs and not k.startswith("past")}
+        with torch.no_grad():
+            return self.model(**args), (self.half(**args) if self.half is not None else None)
+
+
+def field(result, name):
+    return None if result is None else getattr(result, name).float().numpy()
+
+
+def run_encoder(case: Case, runner: Runner, rng: np.random.Generator, config) -> None:
+    batch, length = 2, int(rng.integers(3, 13))
+    pad = config.pad_token_id or 0
+    ids = rng.integers(max(pad, 3) + 1, config.vocab_size, (batch, length))
+    mask = np.ones((batch, length), np.int64)
+    cut = int(rng.integers(1, length))
+    mask[1, cut:], ids[1, cut:] = 0, pad
+    types = rng.integers(0, getattr(config, "type_vocab_size", 1), (batch, length))
+    if case.task == "multiple-choice":
+        ids, mask, types = (np.repeat(a[:, None], 3, 1) for a in (ids, mask, types))
+    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    got = runner.onnx(feeds)
+    want, half = runner.torch(feeds)
+    for name, value in got.items():
+        pooled = name == "pooler_output" or case.task in ("text-classification", "multiple-choice")
+        compare(case, name, value, field(want, name), None if pooled else mask == 1, field(half, name))
+
+
+def run_decoder(case: Case, runner: Runner, rng: np.random.Generator, config) -> None:
+    batch, length, pad, vocab = 2, int(rng.integers(3, 11)), config.pad_token_id, config.vocab_size
+
+    def tokens(shape):
+        ids = rng.integers(0, vocab, shape)
+        ids[ids == pad] = (pad + 1) % vocab
+        return ids
+
+    ids, mask = tokens((batch, length)), np.ones((batch, length), np.int64)
+    cut = int(rng.integers(1, length))
+    if case.task == "text-classification":  # right padding with the pad id; pooling finds the token before it
+        ids[1, cut:] = pad
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        want, half = runner.torch(feeds)
+        compare(case, "logits", runner.onnx(feeds)["logits"], field(want, "logits"), None, field(half, "logits"))
+        return
+    mask[1, :cut], ids[1, :cut] = 0, pad  # left padding, positions as generate numbers them
+    positions = np.cumsum(mask, -1) - 1
+    positions[mask == 0] = 1
+    feeds = {"input_ids": ids, "attention_mask": mask, "position_ids": positions}
+    pasts = [n for n in runner.inputs if n.startswith("past_key_values")]
+    for name in pasts:
+        spec = runner.inputs[name]
+        feeds[name] = np.zeros((batch, spec.shape[1], 0, spec.shape[3]), np.float16 if "float16" in spec.type else np.float32)
+    got = runner.onnx(feeds)
+    want, half = runner.torch(feeds)
+    key = "logits" if "logits" in got else "last_hidden_state"
+    compare(case, f"prompt {key}", got[key], field(want, key), mask == 1, field(half, key))
+    for step in range(3 if pasts else 0):
+        new = tokens((batch, 1))
+        mask = np.concatenate([mask, np.ones((batch, 1), np.int64)], 1)
+        step_positions = positions[:, -1:] + 1
+        step_feeds = {"input_ids": new, "attention_mask": mask, "position_ids": step_positions}
+        step_feeds.update({n: got["present" + n.removeprefix("past_key_values")] for n in pasts})
+        got = runner.onnx(step_feeds)
+        ids, positions = np.concatenate([ids, new], 1), np.concatenate([positions, step_positions], 1)
+        want, half = runner.torch({"input_ids": ids, "attention_mask": mask, "position_ids": positions})
+        compare(case, f"step {step} logits", got["logits"][:, -1], field(want, "logits")[:, -1], None,
+                None if half is None else field(half, "logits")[:, -1])
+
+
+def run_case(seed: int, families: list[str], binary: str, fp16_share: float, keep: str) -> tuple[Case, str | None]:
+    r = random.Random(seed)
+    model_type = r.choice(families)
+    encoder = model_type in ENCODERS
+    tasks = [t for t in (ENCODER_TASKS if encoder else DECODER_TASKS)
+             if not (model_type == "openai-gpt" and t == "token-classification")]  # no such head in transformers
+    case = Case(seed, model_type, r.choice(tasks), r.choice(OPSETS), r.random() < fp16_share)
+    config = (encoder_config if encoder else decoder_config)(r, model_type)
+    if case.task == "question-answering":
+        config.num_labels = 2  # start and end; transformers' QA heads fail with any other count
+    cls = (ENCODER_TASKS if encoder else DECODER_TASKS)[case.task]
+    work = tempfile.mkdtemp(prefix="parity-sweep-")
+    folder, out = os.path.join(work, "checkpoint"), os.path.join(work, "onnx")
+    try:
+        model = cls.from_config(config).eval()
+        randomize(model, torch.Generator().manual_seed(seed))
+        case.storage = save(r, model, folder)
+        export(binary, case, folder, out)
+        runner = Runner(case, cls, folder, out)
+        (run_encoder if encoder else run_decoder)(case, runner, np.random.default_rng(seed), config)
+        return case, None
+    except Exception as e:  # a failing case is reported, kept and the sweep goes on
+        message = str(e) if isinstance(e, AssertionError) else "".join(traceback.format_exception_only(e)).strip()
+        if os.path.isdir(folder):
+            kept = os.path.join(keep, f"seed-{seed}")
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(folder, kept)
+            message += f"\n    checkpoint: {kept}  (onnx-export --model {kept} --task {case.task} --opset {case.opset}"
+            message += " --dtype fp16)" if case.fp16 else ")"
+        return case, message
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0, help="first case's seed; case k uses seed + k")
+    ap.add_argument("--families", nargs="+", default=ENCODERS + DECODERS, choices=ENCODERS + DECODERS)
+    ap.add_argument("--fp16-share", type=float, default=0.15, help="share of cases exported with --dtype fp16")
+    ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
+    ap.add_argument("--keep", default=os.path.join(tempfile.gettempdir(), "parity-sweep-failures"))
+    args = ap.parse_args()
+    if not os.access(args.bin, os.X_OK):
+        sys.exit(f"{args.bin}: not built (swift build -c release)")
+    T.logging.set_verbosity_error()
+    T.logging.disable_progress_bar()
+    ort.set_default_logger_severity(3)  # Gemma's fp16 `1 + weight` Add warns that it cannot be constant-folded
+    failures = 0
+    for k in range(args.cases):
+        case, failure = run_case(args.seed + k, args.families, args.bin, args.fp16_share, args.keep)
+        failures += failure is not None
+        print(f"{'FAIL' if failure else 'ok  '} {case}" + (f": {failure}" if failure else ""), flush=True)
+    print(f"{failures} of {args.cases} cases failed (transformers {T.__version__}, torch {torch.__version__}, "
+          f"onnxruntime {ort.__version__})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
