@@ -23,7 +23,7 @@ fp16 case over it where PyTorch's own float16 run of the same inputs is over it 
 as `fp16-limit`, not as a failure: random weights sometimes sit where float16 arithmetic cannot
 reach the bound, whoever computes it.
 
-    /path/to/torch-venv/bin/python scripts/parity_sweep.py [--cases 200] [--seed 0] [--families gpt2 llama ...]
+    /path/to/torch-venv/bin/python scripts/parity_sweep.py [--cases 200] [--seed 0] [--wide] [--families gpt2 llama ...]
 
 Needs torch, transformers and onnxruntime (the venv the fixture scripts use); not run by CI. Exit
 status 1 when a case fails; each failing checkpoint is kept under --keep with a line to rerun it.
@@ -67,16 +67,34 @@ DECODERS = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", 
 
 # ------------------------------------------------------------------------------------------ configs
 
-def encoder_config(r: random.Random, model_type: str):
-    heads, head_size = r.choice([1, 2, 3, 4, 6]), r.choice([4, 8, 12, 16])
+@dataclass(frozen=True)
+class Widths:
+    """What the widths are drawn from: tiny (fast, the default) or those of real checkpoints (`--wide`)."""
+    heads: tuple[int, ...] = (1, 2, 3, 4, 6)
+    head_sizes: tuple[int, ...] = (4, 8, 12, 16)
+    mlp: tuple[int, int] = (8, 80)
+
+    def draw(self, r: random.Random) -> tuple[int, int]:
+        return r.choice(self.heads), r.choice(self.head_sizes)
+
+    def mlp_width(self, r: random.Random) -> int:
+        return r.randint(*self.mlp)
+
+
+TINY = Widths()
+WIDE = Widths(heads=(2, 4, 8, 12), head_sizes=(32, 64, 80, 128), mlp=(64, 1536))
+
+
+def encoder_config(r: random.Random, model_type: str, widths: Widths = TINY):
+    heads, head_size = widths.draw(r)
     hidden = heads * head_size
     if model_type == "distilbert":
         return T.DistilBertConfig(vocab_size=r.randint(40, 200), dim=hidden, n_heads=heads, n_layers=r.randint(1, 3),
-                                  hidden_dim=r.randint(8, 80), activation=r.choice(["gelu", "relu"]),
+                                  hidden_dim=widths.mlp_width(r), activation=r.choice(["gelu", "relu"]),
                                   sinusoidal_pos_embds=r.random() < 0.3, max_position_embeddings=r.randint(24, 80),
                                   num_labels=r.randint(1, 5), pad_token_id=r.choice([0, 1, 3]))
     common = dict(vocab_size=r.randint(40, 200), hidden_size=hidden, num_attention_heads=heads,
-                  num_hidden_layers=r.randint(1, 3), intermediate_size=r.randint(8, 80),
+                  num_hidden_layers=r.randint(1, 3), intermediate_size=widths.mlp_width(r),
                   hidden_act=r.choice(ACTIVATIONS), layer_norm_eps=r.choice([1e-12, 1e-5, 1e-3]),
                   type_vocab_size=r.randint(1, 3), num_labels=r.randint(1, 5),
                   max_position_embeddings=r.randint(24, 80))
@@ -106,14 +124,14 @@ def rope_scaling(r: random.Random):
     return {"rope_type": "yarn", "factor": r.choice([2.0, 4.0]), "original_max_position_embeddings": r.choice([8, 16])}
 
 
-def decoder_config(r: random.Random, model_type: str):
-    heads, head_size = r.choice([1, 2, 3, 4, 6]), r.choice([4, 8, 12, 16])
+def decoder_config(r: random.Random, model_type: str, widths: Widths = TINY):
+    heads, head_size = widths.draw(r)
     hidden = heads * head_size
     gpt = dict(vocab_size=r.randint(40, 200), n_embd=hidden, n_head=heads, n_layer=r.randint(1, 3),
                n_positions=r.randint(32, 80), layer_norm_epsilon=r.choice([1e-5, 1e-3]),
                num_labels=r.randint(1, 4), pad_token_id=r.randint(0, 30))
     if model_type == "gpt2":
-        return T.GPT2Config(n_inner=r.choice([None, r.randint(8, 60)]),
+        return T.GPT2Config(n_inner=r.choice([None, widths.mlp_width(r)]),
                             activation_function=r.choice(["gelu_new", "gelu", "relu", "silu", "gelu_pytorch_tanh"]),
                             scale_attn_weights=r.random() < 0.8, scale_attn_by_inverse_layer_idx=r.random() < 0.3,
                             reorder_and_upcast_attn=r.random() < 0.2, **gpt)
@@ -124,7 +142,7 @@ def decoder_config(r: random.Random, model_type: str):
     window = dict(use_sliding_window=r.random() < 0.3, sliding_window=r.choice([3, 5]), max_window_layers=r.randint(0, 3))
     common = dict(vocab_size=r.randint(40, 200), hidden_size=hidden, num_attention_heads=heads,
                   num_key_value_heads=key_value_heads, num_hidden_layers=r.randint(1, 3),
-                  intermediate_size=r.randint(8, 60), rms_norm_eps=r.choice([1e-6, 1e-5, 1e-3]),
+                  intermediate_size=widths.mlp_width(r), rms_norm_eps=r.choice([1e-6, 1e-5, 1e-3]),
                   max_position_embeddings=r.choice([6, 9, r.randint(32, 80)]),
                   rope_theta=r.choice([10000.0, 500000.0, 1e6]), rope_scaling=rope_scaling(r),
                   tie_word_embeddings=r.random() < 0.4, num_labels=r.randint(1, 4), pad_token_id=r.randint(0, 30))
@@ -172,11 +190,16 @@ class Case:
 
 
 def randomize(model: torch.nn.Module, gen: torch.Generator) -> None:
-    """Weights a trained checkpoint could have: norm scales around 1, every bias and matrix random."""
+    """Weights a trained checkpoint could have: norm scales around 1, every bias and matrix random,
+    matrices wider than 32 scaled down by √(32 / width) so activations keep their size through the layers
+    (with a fixed spread, a 1024-wide model's logits reach the hundreds and fp32 rounding alone passes 1e-5)."""
     with torch.no_grad():
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=gen)
-            p.copy_(1 + 0.2 * noise if p.ndim == 1 and name.endswith("weight") else (0.3 if p.ndim == 1 else 0.25) * noise)
+            if p.ndim == 1:
+                p.copy_(1 + 0.2 * noise if name.endswith("weight") else 0.3 * noise)
+            else:
+                p.copy_(0.25 * min(1.0, (32 / min(p.shape)) ** 0.5) * noise)
 
 
 def save(r: random.Random, model: torch.nn.Module, folder: str) -> str:
@@ -311,7 +334,8 @@ def run_decoder(case: Case, runner: Runner, rng: np.random.Generator, config) ->
         compare(case, f"step {step} logits", got["logits"], last(field(want, "logits")), None, last(field(half, "logits")))
 
 
-def run_case(seed: int, families: list[str], binary: str, fp16_share: float, keep: str) -> tuple[Case, str, str]:
+def run_case(seed: int, families: list[str], binary: str, fp16_share: float, keep: str,
+             widths: Widths = TINY) -> tuple[Case, str, str]:
     """The case drawn from `seed`, its outcome (ok, FAIL, fp16-limit, skip) and what went wrong."""
     r = random.Random(seed)
     model_type = r.choice(families)
@@ -320,7 +344,7 @@ def run_case(seed: int, families: list[str], binary: str, fp16_share: float, kee
              if not (model_type == "openai-gpt" and t == "token-classification")]  # no such head in transformers
     case = Case(seed, model_type, r.choice(tasks), r.choice(OPSETS), r.random() < fp16_share, r.random() < 0.15)
     try:
-        config = (encoder_config if encoder else decoder_config)(r, model_type)
+        config = (encoder_config if encoder else decoder_config)(r, model_type, widths)
     except (ValueError, TypeError) as e:  # a draw transformers' config class refuses is no case
         return case, "skip", f"transformers refuses the config ({type(e).__name__}: {str(e)[:120]})"
     if case.task == "question-answering":
@@ -356,6 +380,8 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0, help="first case's seed; case k uses seed + k")
     ap.add_argument("--families", nargs="+", default=ENCODERS + DECODERS, choices=ENCODERS + DECODERS)
+    ap.add_argument("--wide", action="store_true",
+                    help="widths of real checkpoints (2-12 heads of 32-128, MLPs up to 1536) instead of tiny ones")
     ap.add_argument("--fp16-share", type=float, default=0.15, help="share of cases exported with --dtype fp16")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "onnx-export"))
     ap.add_argument("--keep", default=os.path.join(tempfile.gettempdir(), "parity-sweep-failures"))
@@ -367,7 +393,8 @@ def main() -> int:
     ort.set_default_logger_severity(3)  # Gemma's fp16 `1 + weight` Add warns that it cannot be constant-folded
     outcomes = {"ok": 0, "FAIL": 0, "fp16-limit": 0, "skip": 0}
     for k in range(args.cases):
-        case, outcome, message = run_case(args.seed + k, args.families, args.bin, args.fp16_share, args.keep)
+        case, outcome, message = run_case(args.seed + k, args.families, args.bin, args.fp16_share, args.keep,
+                                          WIDE if args.wide else TINY)
         outcomes[outcome] += 1
         print(f"{outcome:4} {case}" + (f": {message}" if message else ""), flush=True)
     print(f"{outcomes['FAIL']} of {args.cases} cases failed ({outcomes['fp16-limit']} at float16's limit, "
