@@ -49,6 +49,8 @@ import torch
 import transformers as T
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "parity"))
+from bounds import FP16_BOUND, max_abs, max_abs_diff, tolerance_for  # noqa: E402  (the parity tests' own bounds)
 OPSETS = [11, 13, 14, 17, 18, 20, 21, 23, 28]
 ACTIVATIONS = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu", "relu", "silu", "tanh",
                "sigmoid", "mish", "gelu_python"]
@@ -227,18 +229,16 @@ class Float16Limit(AssertionError):
 
 def compare(case: Case, name: str, got, want, where=None, torch_half=None) -> None:
     """got/want compared at `where` (all positions when None); torch_half: PyTorch's float16 output, fp16 only."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape:
         raise AssertionError(f"{name}: shape {got.shape}, PyTorch {want.shape}")
-    pick = (lambda a: a[where]) if where is not None else (lambda a: a)
-    diff, scale = pick(np.abs(got - want)), float(np.abs(pick(want)).max())
-    worst = float(diff.max())
-    bound = 1e-2 * scale if case.fp16 else 3 * min(1e-4, 1e-5 * max(1.0, scale))
-    if np.isfinite(worst) and worst <= bound:
+    worst, scale = max_abs_diff(got, want, where), max_abs(want, where)
+    bound = FP16_BOUND * scale if case.fp16 else 3 * tolerance_for(want, where)
+    if worst <= bound:
         return
     message = f"{name}: max |diff| {worst:.3g} > {bound:.3g} (scale {scale:.3g})"
     if case.fp16 and torch_half is not None and np.isfinite(worst):
-        theirs = float(pick(np.abs(np.asarray(torch_half, np.float64) - want)).max())
+        theirs = max_abs_diff(np.asarray(torch_half), want, where)
         if theirs > bound:
             raise Float16Limit(f"{message}; PyTorch's float16 run: {theirs:.3g}")
     raise AssertionError(message)

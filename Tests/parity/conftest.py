@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from bounds import RELATIVE_TOLERANCE, TOLERANCE
 from harness import (
     ARCH_ORDER,
     DECODER_ARCH_ORDER,
@@ -19,8 +20,6 @@ from harness import (
     RESULTS,
     RESULTS_DIR,
     TASK_ORDER,
-    RELATIVE_TOLERANCE,
-    TOLERANCE,
     Exporter,
     Results,
     exporter_bin,

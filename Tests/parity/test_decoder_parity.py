@@ -37,15 +37,13 @@ import numpy as np
 import onnx
 import pytest
 
+from bounds import max_abs, max_abs_diff, tolerance_for
 from harness import (
     Fixture,
     check_exported_model,
     discover_decoder_fixtures,
-    max_abs,
-    max_abs_diff,
     opsets,
     ort_session,
-    tolerance_for,
 )
 
 CAUSAL_TASKS = ("text-generation", "text-generation-with-past", "feature-extraction")

@@ -8,7 +8,8 @@ import onnxruntime as ort
 import pytest
 
 import st_util
-from harness import fixture_by_name, max_abs_diff, newest_opset, run_cli, tolerance_for
+from bounds import max_abs_diff, tolerance_for
+from harness import fixture_by_name, newest_opset, run_cli
 
 ALIGN = 4096
 

@@ -8,7 +8,7 @@ checkpoints), ``bin`` and ``bin-sharded`` (torch.save zip files), ``numpy`` (Ope
 
 1. ``test_format_export``: ``onnx-export --model <format folder> --task T --opset N`` (plus ``--model-type`` for the
    original configs and ``--config`` for the numpy folder, which has none), onnx.checker and the declared ports,
-   then onnxruntime on sets a and b against PyTorch (tolerance ``harness.tolerance_for``; gpt2 / openai-gpt at the
+   then onnxruntime on sets a and b against PyTorch (tolerance ``bounds.tolerance_for``; gpt2 / openai-gpt at the
    positions where the attention mask is 1, their batches being left-padded). A format whose reader is missing
    fails here with the exporter's error: that is a real gap, not a skip.
 2. ``test_convert_weights``: ``onnx-export convert`` of the original checkpoint, as safetensors and as a PyTorch zip,
@@ -42,7 +42,8 @@ import numpy as np
 import pytest
 
 import st_util
-from harness import FIXTURES, check_exported_model, max_abs_diff, newest_opset, ort_session, run_cli, tolerance_for
+from bounds import max_abs_diff, tolerance_for
+from harness import FIXTURES, check_exported_model, newest_opset, ort_session, run_cli
 
 FORMATS = FIXTURES / "formats"
 WEIGHT_FORMATS = {"safetensors": "model.safetensors", "pytorch": "pytorch_model.bin"}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import onnxruntime as ort
 import pytest
 
-from harness import Fixture, check_exported_model, discover_fixtures, max_abs_diff, opsets, tolerance_for
+from bounds import max_abs_diff, tolerance_for
+from harness import Fixture, check_exported_model, discover_fixtures, opsets
 
 
 def _matrix():

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ import onnx
 import pytest
 
 import st_util
+from bounds import BF16_BOUND, FP16_BOUND
 from harness import (
     RESULTS_DIR,
     Fixture,
@@ -44,8 +44,6 @@ from harness import (
 )
 from test_decoder_parity import Checker, run_full, with_past_loop
 
-FP16_BOUND = 1e-2
-BF16_BOUND = 5e-2
 PRECISION_RESULTS = {"fp16": Results(), "bf16": Results()}
 DTYPES = {"fp16": onnx.TensorProto.FLOAT16, "bf16": onnx.TensorProto.BFLOAT16}
 
