@@ -66,21 +66,26 @@ public struct ConfigReader {
 
     /// A list of numbers (longrope's `short_factor`); any other element is refused.
     public func doubles(_ key: String) throws -> [Double] {
-        guard let raw = present(key) else { return try fallback(key, nil) }
-        guard let items = raw as? [Any] else { throw mismatch(key, "a list of numbers", raw) }
-        return try items.map { item in
-            guard let n = item as? NSNumber, !isBool(n) else { throw mismatch(key, "a list of numbers", raw) }
+        let numbers = try list(key, of: "numbers") { item -> Double? in
+            guard let n = item as? NSNumber, !isBool(n) else { return nil }
             return n.doubleValue
         }
+        return try numbers ?? fallback(key, nil)
     }
 
     /// A list of strings (Qwen's `layer_types`), nil when absent or null; any other element is refused.
     public func optionalStrings(_ key: String) throws -> [String]? {
+        try list(key, of: "strings") { $0 as? String }
+    }
+
+    /// The list at `key` with every element converted by `element` (nil: the wrong kind, refused);
+    /// nil when the key is absent or null.
+    private func list<T>(_ key: String, of kind: String, _ element: (Any) -> T?) throws -> [T]? {
         guard let raw = present(key) else { return nil }
-        guard let items = raw as? [Any] else { throw mismatch(key, "a list of strings", raw) }
+        guard let items = raw as? [Any] else { throw mismatch(key, "a list of \(kind)", raw) }
         return try items.map { item in
-            guard let s = item as? String else { throw mismatch(key, "a list of strings", raw) }
-            return s
+            guard let value = element(item) else { throw mismatch(key, "a list of \(kind)", raw) }
+            return value
         }
     }
 
