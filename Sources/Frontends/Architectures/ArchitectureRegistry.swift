@@ -7,6 +7,7 @@ public enum ArchitectureRegistry {
         RoBERTa.entry,
         DistilBERT.entry,
         ELECTRA.entry,
+        ALBERT.entry,
         GPT2.entry,
         OpenAIGPT.entry,
         LlamaFamily.llama,

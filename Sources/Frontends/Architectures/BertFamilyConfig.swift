@@ -1,6 +1,6 @@
 import ONNXExportIR
 
-/// The config fields BERT, RoBERTa, XLM-RoBERTa and ELECTRA share (`BertConfig` and its
+/// The config fields BERT, RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT share (`BertConfig` and its
 /// descendants), with transformers' defaults.
 public struct BertFamilyConfig {
     public var vocabSize: Int
@@ -18,10 +18,12 @@ public struct BertFamilyConfig {
     /// The defaults of one config class, for configs that leave fields out.
     public struct Defaults: Sendable {
         var vocabSize = 30522, hiddenSize = 768, layers = 12, heads = 12, intermediateSize = 3072, padTokenID = 0
+        var activation = "gelu"
         public static let bert = Defaults()
         public static let roberta = Defaults(vocabSize: 50265, padTokenID: 1)
         public static let xlmRoberta = Defaults(padTokenID: 1)
         public static let electra = Defaults(hiddenSize: 256, heads: 4, intermediateSize: 1024)
+        public static let albert = Defaults(vocabSize: 30000, hiddenSize: 4096, heads: 64, intermediateSize: 16384, activation: "gelu_new")
     }
 
     public init(_ c: ConfigReader, defaults d: Defaults) throws {
@@ -30,7 +32,7 @@ public struct BertFamilyConfig {
         layers = try c.positiveInt("num_hidden_layers", default: d.layers)
         heads = try c.positiveInt("num_attention_heads", default: d.heads)
         intermediateSize = try c.positiveInt("intermediate_size", default: d.intermediateSize)
-        activation = try Activation(configValue: try c.string("hidden_act", default: "gelu"), origin: c.origin, key: "hidden_act")
+        activation = try Activation(configValue: try c.string("hidden_act", default: d.activation), origin: c.origin, key: "hidden_act")
         layerNormEpsilon = try c.double("layer_norm_eps", default: 1e-12)
         typeVocabSize = try c.int("type_vocab_size", default: 2)
         maxPositions = try c.positiveInt("max_position_embeddings", default: 512)

@@ -52,7 +52,7 @@ struct BertFamilyEncoder {
 
     func pooler(_ hidden: Value, _ b: GraphBuilder) throws -> Value? {
         guard w.has("pooler.dense.weight") else { return nil }
-        return try b.scope("pooler") { try b.tanhPooler(hidden, w.scope("pooler")) }
+        return try b.scope("pooler") { try b.firstTokenPooler(hidden, dense: w.scope("pooler.dense")) }
     }
 
     /// The pooler, required: text classification and multiple choice read it.

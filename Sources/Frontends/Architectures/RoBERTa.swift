@@ -31,11 +31,7 @@ public struct RoBERTa: BertFamilyModel {
                                    bias: lm, tied: config.tieWordEmbeddings)
             }
         case .textClassification:
-            let head = root.scope("classifier")
-            return try b.scope("classifier") {
-                let dense = try b.node(.tanh, try b.linearHead(try b.firstToken(hidden), head, named: "dense"))
-                return try b.linearHead(dense, head, named: "out_proj")
-            }
+            return try b.firstTokenClassifier(hidden, head: root.scope("classifier"), activation: .tanh)
         case .multipleChoice:
             return try b.linearHead(try body.requiredPooler(hidden, b, for: task), root, named: "classifier")
         default:

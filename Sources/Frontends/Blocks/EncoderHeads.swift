@@ -7,10 +7,21 @@ extension GraphBuilder {
         try select(hidden, axis: 1, index: 0, name: "FirstToken")
     }
 
-    /// `BertPooler`: first token → dense → tanh.
-    public func tanhPooler(_ hidden: Value, _ w: Weights) throws -> Value {
+    /// `BertPooler` and its kin (ALBERT's, MPNet's, DeBERTa's `ContextPooler`): first token →
+    /// dense → activation (tanh, or DeBERTa's `pooler_hidden_act`).
+    public func firstTokenPooler(_ hidden: Value, dense: Weights, activation: Activation = .tanh) throws -> Value {
         let first = try firstToken(hidden)
-        return try node(.tanh, try scope("dense") { try linear(first, w.scope("dense")) })
+        let name = dense.prefix.components(separatedBy: ".").last ?? "dense"
+        return try self.activation(try scope(name) { try linear(first, dense) }, activation)
+    }
+
+    /// `RobertaClassificationHead` and its kin (ELECTRA's, MPNet's): first token → `dense` →
+    /// activation → `out_proj`, under `head` (`classifier`).
+    public func firstTokenClassifier(_ hidden: Value, head: Weights, activation: Activation) throws -> Value {
+        try scope(head.prefix.components(separatedBy: ".").last ?? "classifier") {
+            let dense = try self.activation(try scope("dense") { try linear(try firstToken(hidden), head.scope("dense")) }, activation)
+            return try scope("out_proj") { try linear(dense, head.scope("out_proj")) }
+        }
     }
 
     /// The masked-LM transform shared by BERT, RoBERTa, DistilBERT and ELECTRA:

@@ -11,6 +11,12 @@ public struct EncoderLayerNames: Sendable {
         attentionOutput: "attention.output.dense", attentionNorm: "attention.output.LayerNorm",
         intermediate: "intermediate.dense", output: "output.dense", outputNorm: "output.LayerNorm")
 
+    /// `AlbertLayer`: the attention's projections and its LayerNorm sit in one module.
+    public static let albert = EncoderLayerNames(
+        query: "attention.query", key: "attention.key", value: "attention.value",
+        attentionOutput: "attention.dense", attentionNorm: "attention.LayerNorm",
+        intermediate: "ffn", output: "ffn_output", outputNorm: "full_layer_layer_norm")
+
     /// DistilBERT's `TransformerBlock`.
     public static let distilBert = EncoderLayerNames(
         query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
