@@ -56,6 +56,9 @@ public enum Op: Hashable, Sendable {
     case squeeze([Int])
     /// (data, indices)
     case gather(axis: Int)
+    /// (data, indices): `out[i][j][k] = data[i][indices[i][j][k]][k]` along `axis` (torch's
+    /// `gather`); indices have data's rank, the output their shape.
+    case gatherElements(axis: Int)
     /// (inputs...)
     case concat(axis: Int)
     /// (data, starts, ends, axes): int64 1-D starts/ends/axes, ONNX Slice semantics.
@@ -68,6 +71,9 @@ public enum Op: Hashable, Sendable {
     case reduce(Reduction, axes: [Int], keepDims: Bool)
     /// (x, shape): broadcast to shape.
     case expand
+    /// 1-D convolution, `torch.nn.Conv1d` with zero padding on both ends.
+    /// (x [B, Cin, L], weight [Cout, Cin / groups, K], bias [Cout]?) → [B, Cout, L + 2·padding − K + 1]
+    case conv1D(padding: Int, groups: Int)
     /// (start, limit, delta): int64 scalars → [n], `start, start + delta, ... < limit`.
     case range
     /// (x) → int64 index of the largest element along `axis`.
@@ -100,6 +106,8 @@ public enum Op: Hashable, Sendable {
         case .softplus: return "Softplus"
         case .cos: return "Cos"
         case .sin: return "Sin"
+        case .gatherElements: return "GatherElements"
+        case .conv1D: return "Conv"
         case .rmsNorm: return "RMSNorm"
         case .headAttention: return "HeadAttention"
         case .rotaryEmbedding: return "RotaryEmbedding"

@@ -184,6 +184,23 @@ public enum ShapeRules {
                 if contents?.count != picks.count { contents = nil }
             }
             return [Inferred(TensorType(data.type.dtype, shape), contents)]
+        case .gatherElements(let axis):
+            let data = try input(0), idx = try input(1)
+            guard normalize(axis, data.type.rank) != nil else { throw fail("axis \(axis) out of range for rank \(data.type.rank)") }
+            guard idx.type.dtype == .int64 || idx.type.dtype == .int32 else { throw fail("indices must be int64 or int32, got \(idx.type.dtype)") }
+            guard idx.type.rank == data.type.rank else { throw fail("indices have rank \(idx.type.rank), data rank \(data.type.rank)") }
+            return [Inferred(TensorType(data.type.dtype, idx.type.shape))]
+        case .conv1D(let padding, let groups):
+            let x = try input(0), weight = try input(1)
+            let dtype = try sameDType([x, weight])
+            guard x.type.rank == 3, weight.type.rank == 3 else { throw fail("needs x [batch, channels, length] and weight [out, in / groups, kernel], got \(x.type) and \(weight.type)") }
+            guard groups > 0, padding >= 0 else { throw fail("groups \(groups) and padding \(padding) must be positive and non-negative") }
+            if let cin = x.type.shape[1].fixedValue, let per = weight.type.shape[1].fixedValue, cin != per * groups {
+                throw fail("\(cin) input channels, but the weight takes \(per) per group × \(groups) groups")
+            }
+            guard let kernel = weight.type.shape[2].fixedValue else { throw fail("kernel size must be known") }
+            let length = x.type.shape[2] + .fixed(2 * padding - kernel + 1)
+            return [Inferred(TensorType(dtype, [x.type.shape[0], weight.type.shape[0], length]))]
         case .concat(let axis):
             let parts = try inputs.indices.map { try input($0) }
             guard let first = parts.first else { throw fail("no inputs") }

@@ -8,6 +8,7 @@ public enum ArchitectureRegistry {
         DistilBERT.entry,
         ELECTRA.entry,
         ALBERT.entry,
+        MPNet.entry,
         GPT2.entry,
         OpenAIGPT.entry,
         LlamaFamily.llama,

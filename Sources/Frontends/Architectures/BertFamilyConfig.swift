@@ -23,6 +23,7 @@ public struct BertFamilyConfig {
         public static let roberta = Defaults(vocabSize: 50265, padTokenID: 1)
         public static let xlmRoberta = Defaults(padTokenID: 1)
         public static let electra = Defaults(hiddenSize: 256, heads: 4, intermediateSize: 1024)
+        public static let mpnet = Defaults(vocabSize: 30527, padTokenID: 1)
         public static let albert = Defaults(vocabSize: 30000, hiddenSize: 4096, heads: 64, intermediateSize: 16384, activation: "gelu_new")
     }
 

@@ -17,6 +17,12 @@ public struct EncoderLayerNames: Sendable {
         attentionOutput: "attention.dense", attentionNorm: "attention.LayerNorm",
         intermediate: "ffn", output: "ffn_output", outputNorm: "full_layer_layer_norm")
 
+    /// `MPNetLayer`: BERT's sublayers, the projections named `q`, `k`, `v`, `o`.
+    public static let mpnet = EncoderLayerNames(
+        query: "attention.attn.q", key: "attention.attn.k", value: "attention.attn.v",
+        attentionOutput: "attention.attn.o", attentionNorm: "attention.LayerNorm",
+        intermediate: "intermediate.dense", output: "output.dense", outputNorm: "output.LayerNorm")
+
     /// DistilBERT's `TransformerBlock`.
     public static let distilBert = EncoderLayerNames(
         query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",

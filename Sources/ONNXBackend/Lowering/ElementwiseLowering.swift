@@ -1,6 +1,6 @@
 import ONNXExportIR
 
-/// Elementwise ops, MatMul, and GELU (native from opset 20, the erf or tanh formula below).
+/// Elementwise ops, MatMul, the 1-D convolution, and GELU (native from opset 20, the erf or tanh formula below).
 enum ElementwiseLowering {
     static let rules: [String: [LoweringRule]] = {
         var r: [String: [LoweringRule]] = [:]
@@ -11,6 +11,10 @@ enum ElementwiseLowering {
         r["Cast"] = [direct("Cast") { node in
             guard case .cast(let to) = node.op else { return [] }
             return [.init("to", .int(Int64(to.rawValue)))]
+        }]
+        r["Conv"] = [direct("Conv") { node in
+            guard case .conv1D(let padding, let groups) = node.op else { return [] }
+            return [.init("pads", .ints([Int64(padding), Int64(padding)])), .init("group", .int(Int64(groups)))]
         }]
         r["MatMulTransposed"] = [LoweringRule(since: Opsets.oldest) { node, c in lowerMatMulTransposed(node, c) }]
         r["Gelu"] = [

@@ -31,6 +31,10 @@ enum ShapeLowering {
             guard case .gather(let axis) = node.op else { return [] }
             return [.init("axis", .int(Int64(axis)))]
         }],
+        "GatherElements": [direct("GatherElements") { node in
+            guard case .gatherElements(let axis) = node.op else { return [] }
+            return [.init("axis", .int(Int64(axis)))]
+        }],
         "Concat": [direct("Concat") { node in
             guard case .concat(let axis) = node.op else { return [] }
             return [.init("axis", .int(Int64(axis)))]
