@@ -53,7 +53,7 @@ TASK_ORDER = [
     "feature-extraction", "fill-mask", "text-classification", "token-classification",
     "question-answering", "multiple-choice",
 ]
-ARCH_ORDER = ["bert", "roberta", "xlm-roberta", "distilbert", "electra"]
+ARCH_ORDER = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "albert", "xlm", "deberta-v2", "mpnet"]
 DECODER_TASK_ORDER = [
     "text-generation", "text-generation-with-past", "feature-extraction", "text-classification",
     "token-classification",
