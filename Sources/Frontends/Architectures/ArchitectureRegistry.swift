@@ -9,6 +9,7 @@ public enum ArchitectureRegistry {
         ELECTRA.entry,
         ALBERT.entry,
         MPNet.entry,
+        XLM.entry,
         GPT2.entry,
         OpenAIGPT.entry,
         LlamaFamily.llama,

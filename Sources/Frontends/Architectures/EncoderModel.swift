@@ -5,6 +5,8 @@ public struct EncoderInputs {
     public var inputIDs: Value
     public var attentionMask: Value
     public var tokenTypeIDs: Value?
+    /// XLM's `langs`: the language of every token, for models with language embeddings.
+    public var languageIDs: Value? = nil
 }
 
 /// A checkpoint decoded and ready to build the graph of one task.
@@ -17,6 +19,8 @@ public protocol ExportableModel {
 public protocol EncoderModel: ExportableModel {
     /// Whether the exported graph takes `token_type_ids` (optimum's input set for the architecture).
     var takesTokenTypeIDs: Bool { get }
+    /// Whether the exported graph takes `langs` (XLM with more than one language embedding).
+    var takesLanguageIDs: Bool { get }
     /// Width of `last_hidden_state`.
     var hiddenSize: Int { get }
     /// Embeddings and layers: `last_hidden_state` `[rows, sequence, hidden]`.
@@ -29,6 +33,8 @@ public protocol EncoderModel: ExportableModel {
 }
 
 extension EncoderModel {
+    public var takesLanguageIDs: Bool { false }
+
     public func graph(for task: Task, name: String) throws -> Graph {
         try EncoderTaskGraph.build(self, task: task, name: name)
     }

@@ -23,6 +23,14 @@ public struct EncoderLayerNames: Sendable {
         attentionOutput: "attention.attn.o", attentionNorm: "attention.LayerNorm",
         intermediate: "intermediate.dense", output: "output.dense", outputNorm: "output.LayerNorm")
 
+    /// XLM's layer `i`, whose modules sit in per-kind lists (`attentions`, `layer_norm1`, `ffns`,
+    /// `layer_norm2`) of the base model.
+    public static func xlm(layer i: Int) -> EncoderLayerNames {
+        EncoderLayerNames(query: "attentions.\(i).q_lin", key: "attentions.\(i).k_lin", value: "attentions.\(i).v_lin",
+                          attentionOutput: "attentions.\(i).out_lin", attentionNorm: "layer_norm1.\(i)",
+                          intermediate: "ffns.\(i).lin1", output: "ffns.\(i).lin2", outputNorm: "layer_norm2.\(i)")
+    }
+
     /// DistilBERT's `TransformerBlock`.
     public static let distilBert = EncoderLayerNames(
         query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
@@ -35,15 +43,20 @@ extension EncoderLayerNames {
     /// `intermediateField`: the config's own key names, for the message).
     public func requireShapes(_ layers: Weights, count: Int, hidden: Int, intermediate: Int,
                               hiddenField: String, intermediateField: String) throws {
-        let widths = "\(hiddenField) \(hidden), \(intermediateField) \(intermediate)"
         for i in layers.numberedScopes(count, holding: query + ".weight") {
-            let layer = layers.scope("\(i)")
-            for square in [query, key, value, attentionOutput] {
-                try layer.requireShape(square + ".weight", [hidden, hidden], configFields: widths)
-            }
-            try layer.requireShape(self.intermediate + ".weight", [intermediate, hidden], configFields: widths)
-            try layer.requireShape(output + ".weight", [hidden, intermediate], configFields: widths)
+            try requireShapes(of: layers.scope("\(i)"), hidden: hidden, intermediate: intermediate,
+                              hiddenField: hiddenField, intermediateField: intermediateField)
         }
+    }
+
+    /// Checks one layer's projections, where the checkpoint has them.
+    public func requireShapes(of layer: Weights, hidden: Int, intermediate: Int, hiddenField: String, intermediateField: String) throws {
+        let widths = "\(hiddenField) \(hidden), \(intermediateField) \(intermediate)"
+        for square in [query, key, value, attentionOutput] {
+            try layer.requireShape(square + ".weight", [hidden, hidden], configFields: widths)
+        }
+        try layer.requireShape(self.intermediate + ".weight", [intermediate, hidden], configFields: widths)
+        try layer.requireShape(output + ".weight", [hidden, intermediate], configFields: widths)
     }
 }
 

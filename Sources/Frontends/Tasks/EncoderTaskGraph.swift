@@ -12,12 +12,14 @@ public enum EncoderTaskGraph {
         let ids = b.input("input_ids", TensorType(.int64, axes))
         let mask = b.input("attention_mask", TensorType(.int64, axes))
         let types = model.takesTokenTypeIDs ? b.input("token_type_ids", TensorType(.int64, axes)) : nil
-        var inputs = EncoderInputs(inputIDs: ids, attentionMask: mask, tokenTypeIDs: types)
+        let languages = model.takesLanguageIDs ? b.input("langs", TensorType(.int64, axes)) : nil
+        var inputs = EncoderInputs(inputIDs: ids, attentionMask: mask, tokenTypeIDs: types, languageIDs: languages)
         if task == .multipleChoice {
             try b.scope("flatten_choices") {
                 inputs.inputIDs = try b.node(.flatten(axis: 2), ids)
                 inputs.attentionMask = try b.node(.flatten(axis: 2), mask)
                 inputs.tokenTypeIDs = try types.map { try b.node(.flatten(axis: 2), $0) }
+                inputs.languageIDs = try languages.map { try b.node(.flatten(axis: 2), $0) }
             }
         }
         let hidden = try model.encode(inputs, b)
