@@ -10,6 +10,7 @@ public enum ArchitectureRegistry {
         ALBERT.entry,
         MPNet.entry,
         XLM.entry,
+        DeBERTaV2.entry,
         GPT2.entry,
         OpenAIGPT.entry,
         LlamaFamily.llama,

@@ -1,6 +1,6 @@
 import ONNXExportIR
 
-/// The config fields BERT, RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT share (`BertConfig` and its
+/// The config fields BERT, RoBERTa, XLM-RoBERTa, ELECTRA, ALBERT, MPNet and DeBERTa-v2 share (`BertConfig` and its
 /// descendants), with transformers' defaults.
 public struct BertFamilyConfig {
     public var vocabSize: Int
@@ -19,10 +19,14 @@ public struct BertFamilyConfig {
     public struct Defaults: Sendable {
         var vocabSize = 30522, hiddenSize = 768, layers = 12, heads = 12, intermediateSize = 3072, padTokenID = 0
         var activation = "gelu"
+        var typeVocabSize = 2
+        var layerNormEpsilon = 1e-12
         public static let bert = Defaults()
         public static let roberta = Defaults(vocabSize: 50265, padTokenID: 1)
         public static let xlmRoberta = Defaults(padTokenID: 1)
         public static let electra = Defaults(hiddenSize: 256, heads: 4, intermediateSize: 1024)
+        public static let debertaV2 = Defaults(vocabSize: 128100, hiddenSize: 1536, layers: 24, heads: 24, intermediateSize: 6144,
+                                               typeVocabSize: 0, layerNormEpsilon: 1e-7)
         public static let mpnet = Defaults(vocabSize: 30527, padTokenID: 1)
         public static let albert = Defaults(vocabSize: 30000, hiddenSize: 4096, heads: 64, intermediateSize: 16384, activation: "gelu_new")
     }
@@ -34,8 +38,8 @@ public struct BertFamilyConfig {
         heads = try c.positiveInt("num_attention_heads", default: d.heads)
         intermediateSize = try c.positiveInt("intermediate_size", default: d.intermediateSize)
         activation = try Activation(configValue: try c.string("hidden_act", default: d.activation), origin: c.origin, key: "hidden_act")
-        layerNormEpsilon = try c.double("layer_norm_eps", default: 1e-12)
-        typeVocabSize = try c.int("type_vocab_size", default: 2)
+        layerNormEpsilon = try c.double("layer_norm_eps", default: d.layerNormEpsilon)
+        typeVocabSize = try c.int("type_vocab_size", default: d.typeVocabSize)
         maxPositions = try c.positiveInt("max_position_embeddings", default: 512)
         padTokenID = try c.optionalInt("pad_token_id") ?? d.padTokenID
         tieWordEmbeddings = try c.bool("tie_word_embeddings", default: true)

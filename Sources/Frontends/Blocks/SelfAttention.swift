@@ -31,6 +31,12 @@ public struct EncoderLayerNames: Sendable {
                           intermediate: "ffns.\(i).lin1", output: "ffns.\(i).lin2", outputNorm: "layer_norm2.\(i)")
     }
 
+    /// `DebertaV2Layer`: BERT's names but `query_proj`, `key_proj`, `value_proj`.
+    public static let debertaV2 = EncoderLayerNames(
+        query: "attention.self.query_proj", key: "attention.self.key_proj", value: "attention.self.value_proj",
+        attentionOutput: "attention.output.dense", attentionNorm: "attention.output.LayerNorm",
+        intermediate: "intermediate.dense", output: "output.dense", outputNorm: "output.LayerNorm")
+
     /// DistilBERT's `TransformerBlock`.
     public static let distilBert = EncoderLayerNames(
         query: "attention.q_lin", key: "attention.k_lin", value: "attention.v_lin",
@@ -94,6 +100,12 @@ extension GraphBuilder {
         }
         let scale = 1 / Float(hidden / shape.heads).squareRoot()
         let context = try node(.attention(heads: shape.heads, scale: scale), q, k, v, mask)
+        return try postNormSublayers(x, context: context, w, names: names, shape: shape)
+    }
+
+    /// The rest of a post-LayerNorm layer once attention gave its `context`: output projection,
+    /// residual, LayerNorm, feed-forward, residual, LayerNorm (DeBERTa computes its own attention).
+    public func postNormSublayers(_ x: Value, context: Value, _ w: Weights, names: EncoderLayerNames, shape: EncoderShape) throws -> Value {
         let attended = try scope(names.attentionOutput) { try linear(context, w.scope(names.attentionOutput)) }
         let h1 = try scope(names.attentionNorm) { try layerNorm(try add(attended, x), w.scope(names.attentionNorm), epsilon: shape.layerNormEpsilon) }
         let inner = try scope(names.intermediate) { try activation(try linear(h1, w.scope(names.intermediate)), shape.activation) }

@@ -102,6 +102,16 @@ enum HeadAttentionLowering {
         var inputs = c.inputNames(node)
         if let replacement, inputs.count > 3 { inputs[3] = replacement }
         var attributes: [ONNXAttributeSpec] = extra + [.init("scale", .float(scale))]
+        if type == .float32, inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
+            // onnxruntime's Attention kernel for opsets 23 and 24 reads an entry of exactly
+            // float32's lowest as −∞ and returns zeros for a fully masked row (DeBERTa's padded
+            // queries), where transformers' eager softmax — and its later kernels — give the
+            // uniform average. One ulp above it the row is uniform everywhere.
+            let lowest = inputs[3]
+            inputs[3] = c.derived("finite-mask:\(lowest)") {
+                c.emit1("Max", [lowest, c.scalar((-Float.greatestFiniteMagnitude).nextUp)], name: lowest + "/AboveLowest")
+            }
+        }
         if type != .float32 {
             attributes.append(.init("softmax_precision", .int(Int64(DataType.float32.rawValue))))
             if inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
