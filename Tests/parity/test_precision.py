@@ -30,7 +30,7 @@ import onnx
 import pytest
 
 import st_util
-from bounds import BF16_BOUND, FP16_BOUND
+from bounds import BF16_BOUND, FP16_BOUND, WEIGHT_ROUNDING_MARGIN
 from harness import (
     RESULTS_DIR,
     Fixture,
@@ -69,6 +69,15 @@ def _cases():
                 for task in tasks:
                     for op in precision_opsets(dtype):
                         yield pytest.param(fx, task, op, dtype, id=f"{dtype}/{fx.variant}/{task}/op{op}")
+
+
+def bf16_bound(fx: Fixture, output: str) -> float:
+    """``BF16_BOUND``, or ``WEIGHT_ROUNDING_MARGIN`` times PyTorch's own error with the same bfloat16-rounded weights
+    where the fixture records it (``bf16_weight_rounding_error``, made by make_fixtures.py): the widened run
+    measures exactly that rounding, so a head whose small logits come from large activations (albert-base's
+    question answering: 8.9% in PyTorch itself) is held to what the rounding does, not to a fixed figure."""
+    floor = fx.meta.get("bf16_weight_rounding_error", {}).get(output, 0.0)
+    return max(BF16_BOUND, WEIGHT_ROUNDING_MARGIN * floor)
 
 
 def check_weight_types(model, dtype: str, problems: list[str]) -> None:
@@ -133,6 +142,8 @@ def test_precision_parity(fx: Fixture, task: str, opset: int, dtype: str, export
             for s in ("a", "b"):
                 got = dict(zip(fx.outputs, sess.run(fx.outputs, fx.feeds(s))))
                 for name, want in fx.expected(s).items():
+                    if dtype == "bf16":
+                        check.relative_bound = bf16_bound(fx, name)
                     check.compare(f"set {s}: {name}", name, got[name], want)
         elif task == "text-generation":
             run_full(sess, fx, "logits", check)
