@@ -6,13 +6,15 @@ import ONNXExportIR
 /// config in transformers' form and the tokenizer files under the names transformers looks for.
 enum CompanionFiles {
     /// Tokenizer and generation files: copied as they are, except GPT-2's original
-    /// `encoder.json` / `vocab.bpe`, which transformers calls `vocab.json` / `merges.txt`.
+    /// `encoder.json` / `vocab.bpe`, which transformers calls `vocab.json` / `merges.txt`, and
+    /// Google ALBERT's SentencePiece model `30k-clean.model`, which it calls `spiece.model`.
     static let tokenizer: [(source: String, target: String)] = [
         ("generation_config.json", "generation_config.json"), ("tokenizer.json", "tokenizer.json"),
         ("tokenizer_config.json", "tokenizer_config.json"), ("special_tokens_map.json", "special_tokens_map.json"),
         ("added_tokens.json", "added_tokens.json"), ("vocab.txt", "vocab.txt"), ("vocab.json", "vocab.json"),
         ("merges.txt", "merges.txt"), ("encoder.json", "vocab.json"), ("vocab.bpe", "merges.txt"),
         ("spiece.model", "spiece.model"), ("sentencepiece.bpe.model", "sentencepiece.bpe.model"), ("tokenizer.model", "tokenizer.model"),
+        ("30k-clean.model", "spiece.model"),
     ]
 
     /// Writes `config.json` (a transformers `config.json` is copied byte for byte; an original one

@@ -2,18 +2,19 @@ import Foundation
 import ONNXExportFrontends
 import ONNXExportIR
 
-/// What `onnx-export convert` does: an original checkpoint (Google's TensorFlow BERT, OpenAI's
-/// GPT-2 TensorFlow checkpoint or GPT numpy parameters) rewritten as a folder that transformers'
+/// What `onnx-export convert` does: an original checkpoint (Google's TensorFlow BERT or ALBERT,
+/// OpenAI's GPT-2 TensorFlow checkpoint or GPT numpy parameters) rewritten as a folder that transformers'
 /// `from_pretrained` loads — `config.json` in transformers' form and the weights under
 /// transformers' names and layouts — without TensorFlow or PyTorch.
 public struct ConvertOptions: Sendable {
     public enum Format: String, Sendable, CaseIterable { case safetensors, pytorch }
 
-    /// The architecture (`bert`, `gpt2`, `openai-gpt`); original configs do not name it.
+    /// The architecture (`bert`, `albert`, `gpt2`, `openai-gpt`); original configs do not name it.
     public var modelType: String
     /// A TensorFlow checkpoint prefix (`.../bert_model.ckpt`), or a folder holding the checkpoint.
     public var checkpoint: String
-    /// The original config (`bert_config.json`, `hparams.json`) when it is not beside the checkpoint.
+    /// The original config (`bert_config.json`, `albert_config.json`, `hparams.json`) when it is not
+    /// beside the checkpoint.
     public var configFile: String? = nil
     public var outputFolder: String
     public var format: Format = .safetensors

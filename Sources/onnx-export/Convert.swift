@@ -12,12 +12,15 @@ struct Convert: ParsableCommand {
             commandName: "onnx-export convert",
             abstract: "Convert an original checkpoint into a folder transformers' from_pretrained loads.",
             discussion: """
-            Reads Google's TensorFlow BERT (bert_model.ckpt + bert_config.json), OpenAI's GPT-2 \
-            TensorFlow checkpoint (model.ckpt + hparams.json) or OpenAI GPT's numpy parameters \
-            (params_shapes.json + params_N.npy) and writes config.json in transformers' form with \
-            the weights under transformers' names and layouts (model.safetensors, or \
-            pytorch_model.bin with --format pytorch). Tokenizer files beside the checkpoint are \
-            copied (GPT-2's encoder.json / vocab.bpe as vocab.json / merges.txt).
+            Reads Google's TensorFlow BERT (bert_model.ckpt + bert_config.json) or ALBERT \
+            (model.ckpt-best + albert_config.json; also checkpoints saved through the TF-Hub module, \
+            whose names start with module/), OpenAI's GPT-2 TensorFlow checkpoint (model.ckpt + \
+            hparams.json) or OpenAI GPT's numpy parameters (params_shapes.json + params_N.npy) and \
+            writes config.json in transformers' form with the weights under transformers' names and \
+            layouts (model.safetensors, or pytorch_model.bin with --format pytorch). Optimizer slots \
+            and global_step are left out. Tokenizer files beside the checkpoint are copied (GPT-2's \
+            encoder.json / vocab.bpe as vocab.json / merges.txt, ALBERT's 30k-clean.model as \
+            spiece.model).
 
             Example:
               onnx-export convert --model-type bert --tf-checkpoint uncased_L-12_H-768_A-12/bert_model.ckpt \\
@@ -25,13 +28,13 @@ struct Convert: ParsableCommand {
             """)
     }
 
-    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, gpt2, openai-gpt.", valueName: "TYPE"))
+    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, albert, gpt2, openai-gpt.", valueName: "TYPE"))
     var modelType: String
 
     @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt), or the folder of OpenAI GPT numpy parameters.", valueName: "PATH"))
     var tfCheckpoint: String
 
-    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint.", valueName: "FILE"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Folder to write into.", valueName: "DIR"))

@@ -8,14 +8,16 @@ bit with the transformers checkpoint. The reference comes from the real framewor
 outputs and writes ``reference/``, TensorFlow writes the TF checkpoints, torch writes the ``.bin`` files, NumPy the
 ``.npy`` files. The name mappings to the original layouts below are written from transformers 4's loaders
 (``load_tf_weights_in_bert``, ``load_tf_weights_in_gpt2``, ``load_tf_weights_in_openai_gpt``; transformers 5 no
-longer ships them), NOT from the exporter's name tables: the point is an independent check. As a self-check this
+longer ships them) and, for ALBERT, from google-research/albert's variable scopes (checked by a port of
+``load_tf_weights_in_albert``), NOT from the exporter's name tables: the point is an independent check. As a self-check this
 script runs a port of each transformers-4 loader (the same pointer walk over the transformers-5 module tree, with
 ``tf.train.load_variable`` replaced by what TensorFlow read back) and requires it to rebuild every weight bit for
 bit.
 
 Two interpreters, both outside the repository (torch and TensorFlow are never installed side by side)::
 
-    /work/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py      # torch, transformers, numpy
+    /work/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py      # torch, transformers, numpy (+ sentencepiece)
+    /work/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py --only albert   # just these models' folders
     # it runs ``$TF_PYTHON`` (default /work/venv-tf/bin/python, tensorflow + numpy) on this same file with
     # --write-tf JOB.json to write the TF1 checkpoints; the arrays travel through .npz files in a temp dir.
 
@@ -34,6 +36,14 @@ What it writes (``Tests/Fixtures/formats/<model>/``, < 1.5 MB in all)::
       tf/          OpenAI's layout: model.ckpt.{index,data-00000-of-00001}, checkpoint, hparams.json, and a
                    tiny byte-level BPE tokenizer as download_model.py fetches it (encoder.json, vocab.bpe)
       bin/         pytorch_model.bin (torch.save(state_dict), lm_head.weight tied) + config.json
+    albert/      AlbertForPreTraining (embedding 16, hidden 24, 4 heads, 2 layers in 1 group of 2 inner layers, vocab 99,
+                 intermediate 37, exact gelu as albert_config.json's "gelu" reads in transformers)
+      reference/   config.json + model.safetensors (save_pretrained: tied predictions.decoder.weight/bias left out)
+      tf/          Google's layout: model.ckpt-best.{index,data-00000-of-00001} (TF1 Saver; global_step and LAMB's
+                   adam_m/adam_v slots on three variables), albert_config.json as Google ships it, and a tiny
+                   SentencePiece model as 30k-clean.model
+      tf-hub/      the same variables (slots included) under TF-Hub's module/, as a checkpoint saved through the hub
+                   module holds them: model.ckpt-1000.*, global_step, albert_config.json
     openai-gpt/  OpenAIGPTLMHeadModel (n_embd 32, 4 heads, 2 layers, vocab 99, n_positions 32, afn gelu)
       reference/   config.json + model.safetensors
       numpy/       finetune-transformer-lm's layout: params_shapes.json + params_0.npy + params_1.npy (one flat
@@ -48,14 +58,17 @@ Each model folder also holds ``reference.npz`` (int64 inputs ``<set>.input.<name
 * ``formats``: name -> {``folder``, ``model_type`` (pass --model-type), ``config`` (pass --config, relative to the
   model folder), ``layout``};
 * ``convert``: ``model_type``, ``tf_checkpoint`` (prefix or folder), ``config``, ``tokenizer_files`` (written name ->
-  original it must equal), ``optional_heads`` (key prefixes a converter may leave out as a whole);
+  original it must equal), ``optional_heads`` (key prefixes a converter may leave out as a whole); or a list of
+  such objects, each with an ``id``, where a model has several originals (ALBERT: ``tf``, ``tf-hub``);
 * ``tied`` (state_dict aliases save_pretrained leaves out -> their source key), ``base_model_prefix``,
   ``ignorable_unexpected`` (transformers' _keys_to_ignore_on_load_unexpected), ``config`` (``required`` fields a
   converted config.json must carry with these values; ``optional`` ones that must equal these when present).
 
 It is deliberately not called fixture.json, so ``harness.discover_fixtures`` does not pick these folders up.
 
-The output is deterministic: the same library versions give the same bytes.
+The output is deterministic: the same library versions give the same bytes. Other versions change at least the
+config.json files (``transformers_version``, defaults), so ``--only`` rebuilds just the models named and leaves the
+other folders as they are.
 """
 
 from __future__ import annotations
@@ -81,6 +94,10 @@ MAX_POS = 32
 BERT_INTERMEDIATE = 37
 GPT2_VOCAB = 97
 OPENAI_VOCAB = 99
+ALBERT_VOCAB = 99
+ALBERT_EMBEDDING = 16
+ALBERT_HIDDEN = 24
+ALBERT_INNER_GROUPS = 2
 
 
 # ================================================================================================
@@ -186,6 +203,67 @@ def openai_gpt_params(sd: dict[str, np.ndarray], n_layer: int) -> tuple[list[str
     return names, arrays
 
 
+# google-research/albert modeling.py: transformer_model() runs attention_ffn_block() under
+# "transformer/group_%d/inner_group_%d"; these are the variable scopes inside one block.
+ALBERT_BLOCK_SCOPES = {
+    "attention.query": "attention_1/self/query",  # attention_layer(): dense_layer_3d(name="query")
+    "attention.key": "attention_1/self/key",
+    "attention.value": "attention_1/self/value",
+    "attention.dense": "attention_1/output/dense",  # dense_layer_3d_proj(name="dense")
+    "attention.LayerNorm": "LayerNorm",  # layer_norm(attention_output + layer_input): contrib's default scope
+    "ffn": "ffn_1/intermediate/dense",  # dense_layer_2d(name="dense")
+    "ffn_output": "ffn_1/intermediate/output/dense",
+    "full_layer_layer_norm": "LayerNorm_1",  # the block's second layer_norm()
+}
+# run_pretraining.py: get_masked_lm_output() under "cls/predictions" (+ "transform"), get_sentence_order_output()
+# under "cls/seq_relationship"; AlbertModel's pooler is tf.layers.dense under "bert/pooler" (scope "dense").
+ALBERT_OTHER_SCOPES = {
+    "albert.embeddings.LayerNorm": "bert/embeddings/LayerNorm",
+    "albert.encoder.embedding_hidden_mapping_in": "bert/encoder/embedding_hidden_mapping_in",
+    "albert.pooler": "bert/pooler/dense",
+    "predictions.dense": "cls/predictions/transform/dense",
+    "predictions.LayerNorm": "cls/predictions/transform/LayerNorm",
+}
+
+
+def albert_to_google(sd: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """transformers AlbertForPreTraining keys -> Google ALBERT (modeling.py / run_pretraining.py) variables.
+
+    Written from google-research/albert's variable scopes above, not from load_tf_weights_in_albert's string
+    replacements (which the self-check runs on the result). Dense kernels are [in, out] (nn.Linear weights
+    transposed), LayerNorm gamma/beta, embeddings as they are; the sentence-order head's output_weights is
+    [2, hidden] like nn.Linear's weight; the MLM decoder is the word-embedding table (predictions.decoder.* are
+    tied and not stored), its bias is cls/predictions/output_bias.
+    """
+    out: dict[str, np.ndarray] = {}
+    for key, value in sd.items():
+        module, leaf = key.rsplit(".", 1)
+        if module == "predictions.decoder":
+            continue
+        if key == "predictions.bias":
+            out["cls/predictions/output_bias"] = value
+            continue
+        if module == "sop_classifier.classifier":
+            out["cls/seq_relationship/" + {"weight": "output_weights", "bias": "output_bias"}[leaf]] = value
+            continue
+        if module.startswith("albert.embeddings.") and module.endswith("_embeddings"):
+            out["bert/embeddings/" + module.rsplit(".", 1)[1]] = value
+            continue
+        parts = module.split(".")
+        if parts[:3] == ["albert", "encoder", "albert_layer_groups"] and parts[4] == "albert_layers":
+            scope = f"bert/encoder/transformer/group_{parts[3]}/inner_group_{parts[5]}/" \
+                    + ALBERT_BLOCK_SCOPES[".".join(parts[6:])]
+        else:
+            scope = ALBERT_OTHER_SCOPES[module]
+        if scope.rsplit("/", 1)[-1].startswith("LayerNorm"):
+            out[scope + "/" + {"weight": "gamma", "bias": "beta"}[leaf]] = value
+        elif leaf == "weight":
+            out[f"{scope}/kernel"] = np.ascontiguousarray(value.T)
+        else:
+            out[f"{scope}/bias"] = value
+    return out
+
+
 # ================================================================================================
 # TensorFlow side (run by $TF_PYTHON with --write-tf JOB.json; imports only tensorflow and numpy)
 
@@ -211,7 +289,7 @@ def tf_main(job_path: str) -> None:
 # ================================================================================================
 # torch side
 
-def torch_main() -> int:
+def torch_main(only: list[str]) -> int:
     import torch
     import transformers
 
@@ -315,41 +393,53 @@ def torch_main() -> int:
 
     import re
 
-    def load_tf_weights_in_bert(model, names: list[str], arrays: list[np.ndarray]) -> set[int]:
+    def tf_pointer_walk(model, name: list[str], array: np.ndarray, loader: str, skip_unknown: bool) -> None:
+        """The walk load_tf_weights_in_bert and load_tf_weights_in_albert (transformers 4.x) share: each path element
+        is an attribute ("layer_3" -> .layer[3]), kernel/gamma/output_weights -> weight, output_bias/beta -> bias,
+        squad -> classifier; "*_embeddings" gets .weight appended, a kernel is transposed; then the array is set.
+        An element the model lacks is skipped where the loader skips it (ALBERT's), an error otherwise (4.x's BERT
+        loader also skipped it; we want to know)."""
+        pointer = model
+        for m_name in name:
+            if re.fullmatch(r"[A-Za-z]+_\d+", m_name):
+                scope_names = re.split(r"_(\d+)", m_name)
+            else:
+                scope_names = [m_name]
+            if scope_names[0] == "kernel" or scope_names[0] == "gamma":
+                pointer = getattr(pointer, "weight")
+            elif scope_names[0] == "output_bias" or scope_names[0] == "beta":
+                pointer = getattr(pointer, "bias")
+            elif scope_names[0] == "output_weights":
+                pointer = getattr(pointer, "weight")
+            elif scope_names[0] == "squad":
+                pointer = getattr(pointer, "classifier")
+            else:
+                try:
+                    pointer = getattr(pointer, scope_names[0])
+                except AttributeError:
+                    if not skip_unknown:
+                        raise
+                    continue  # 4.x: logger.info("Skipping ..."); the walk goes on from the same module
+            if len(scope_names) >= 2:
+                pointer = pointer[int(scope_names[1])]
+        if m_name[-11:] == "_embeddings":
+            pointer = getattr(pointer, "weight")
+        elif m_name == "kernel":
+            array = np.transpose(array)
+        if tuple(pointer.shape) != array.shape:
+            raise SystemExit(f"{loader}: {'/'.join(name)} {array.shape} vs {tuple(pointer.shape)}")
+        pointer.data = torch.from_numpy(np.ascontiguousarray(array))
+
+    # the optimizer variables both loaders skip (path elements)
+    TF_OPTIMIZER_NAMES = ["adam_v", "adam_m", "AdamWeightDecayOptimizer", "AdamWeightDecayOptimizer_1", "global_step"]
+
+    def load_tf_weights_in_bert(model, names: list[str], arrays: list[np.ndarray]) -> None:
         """modeling_bert.load_tf_weights_in_bert (transformers 4.x), tf.train.load_variable replaced by arrays."""
-        touched = set()
         for name, array in zip(names, arrays):
             name = name.split("/")
-            if any(n in ["adam_v", "adam_m", "AdamWeightDecayOptimizer", "AdamWeightDecayOptimizer_1", "global_step"]
-                   for n in name):
+            if any(n in TF_OPTIMIZER_NAMES for n in name):
                 continue
-            pointer = model
-            for m_name in name:
-                if re.fullmatch(r"[A-Za-z]+_\d+", m_name):
-                    scope_names = re.split(r"_(\d+)", m_name)
-                else:
-                    scope_names = [m_name]
-                if scope_names[0] == "kernel" or scope_names[0] == "gamma":
-                    pointer = getattr(pointer, "weight")
-                elif scope_names[0] == "output_bias" or scope_names[0] == "beta":
-                    pointer = getattr(pointer, "bias")
-                elif scope_names[0] == "output_weights":
-                    pointer = getattr(pointer, "weight")
-                elif scope_names[0] == "squad":
-                    pointer = getattr(pointer, "classifier")
-                else:
-                    pointer = getattr(pointer, scope_names[0])  # (4.x skipped unknown names; we want to know)
-                if len(scope_names) >= 2:
-                    pointer = pointer[int(scope_names[1])]
-            if m_name[-11:] == "_embeddings":
-                pointer = getattr(pointer, "weight")
-            elif m_name == "kernel":
-                array = np.transpose(array)
-            if tuple(pointer.shape) != array.shape:
-                raise SystemExit(f"bert loader: {'/'.join(name)} {array.shape} vs {tuple(pointer.shape)}")
-            pointer.data = torch.from_numpy(np.ascontiguousarray(array))
-            touched.add(id(pointer))
-        return touched
+            tf_pointer_walk(model, name, array, "bert loader", skip_unknown=False)
 
     def load_tf_weights_in_gpt2(model, names: list[str], arrays: list[np.ndarray]) -> None:
         """modeling_gpt2.load_tf_weights_in_gpt2 (transformers 4.x) on a GPT2Model."""
@@ -421,6 +511,50 @@ def torch_main() -> int:
                 raise SystemExit(f"openai loader: {'/'.join(name)} {array.shape} vs {tuple(pointer.shape)}")
             pointer.data = torch.from_numpy(array)
 
+    def load_tf_weights_in_albert(model, names: list[str], arrays: list[np.ndarray]) -> None:
+        """modeling_albert.load_tf_weights_in_albert (transformers 4.x, as in 4.57.6) on an AlbertForPreTraining,
+        tf.train.load_variable replaced by arrays: its renames, then the shared walk, where a path element the model
+        lacks is skipped and the walk goes on from the same module, as there: that is how
+        cls/sop_classifier/classifier/weight reaches model.sop_classifier (there is no model.cls)."""
+        for name, array in zip(names, arrays):
+            # If saved from the TF HUB module
+            name = name.replace("module/", "")
+            # Renaming and simplifying
+            name = name.replace("ffn_1", "ffn")
+            name = name.replace("bert/", "albert/")
+            name = name.replace("attention_1", "attention")
+            name = name.replace("transform/", "")
+            name = name.replace("LayerNorm_1", "full_layer_layer_norm")
+            name = name.replace("LayerNorm", "attention/LayerNorm")
+            name = name.replace("transformer/", "")
+            # The feed forward layer had an 'intermediate' step which has been abstracted away
+            name = name.replace("intermediate/dense/", "")
+            name = name.replace("ffn/intermediate/output/dense/", "ffn_output/")
+            # ALBERT attention was split between self and output which have been abstracted away
+            name = name.replace("/output/", "/")
+            name = name.replace("/self/", "/")
+            # The pooler is a linear layer
+            name = name.replace("pooler/dense", "pooler")
+            # The classifier was simplified to predictions from cls/predictions
+            name = name.replace("cls/predictions", "predictions")
+            name = name.replace("predictions/attention", "predictions")
+            # Naming was changed to be more explicit
+            name = name.replace("embeddings/attention", "embeddings")
+            name = name.replace("inner_group_", "albert_layers/")
+            name = name.replace("group_", "albert_layer_groups/")
+            # Classifier
+            if len(name.split("/")) == 1 and ("output_bias" in name or "output_weights" in name):
+                name = "classifier/" + name
+            # No ALBERT model currently handles the next sentence prediction task
+            if "seq_relationship" in name:
+                name = name.replace("seq_relationship/output_", "sop_classifier/classifier/")
+                name = name.replace("weights", "weight")
+            name = name.split("/")
+            # Ignore the gradients applied by the LAMB/ADAM optimizers.
+            if any(n in TF_OPTIMIZER_NAMES for n in name):
+                continue
+            tf_pointer_walk(model, name, array, "albert loader", skip_unknown=True)
+
     def poisoned(model) -> None:
         """Fill every parameter with NaN, so a weight the loader port does not set cannot pass the comparison."""
         with torch.no_grad():
@@ -491,6 +625,32 @@ def torch_main() -> int:
             (self.root / "formats.json").write_text(json.dumps(meta, indent=2) + "\n")
             return {"name": self.model_name, "tied": self.tied}
 
+    def encoder_reference(ref: Reference, model_type: str, config: dict, mlm, base) -> tuple[dict, dict]:
+        """Reference outputs of an encoder pre-training fixture, written to reference.npz: fill-mask logits from
+        `mlm`, last_hidden_state and pooler_output from `base` (both loaded from reference/) on input sets a and b
+        (right-padded rows, token_type_ids with 1s); the pre-training model must compute the same MLM logits.
+        Returns formats.json's task contracts and the arrays."""
+        variant = Variant(ref.name, model_type, dict(config), ["fill-mask", "feature-extraction"], "")
+        rng = np.random.default_rng(ref.seed)
+        arrays: dict[str, np.ndarray] = {}
+        tasks = {}
+        for task in ("fill-mask", "feature-extraction"):
+            outs = output_names(model_type, task)
+            in_axes, out_axes = axes_for(task, ["input_ids", "attention_mask", "token_type_ids"], outs)
+            tasks[task] = {"inputs": ["input_ids", "attention_mask", "token_type_ids"], "outputs": outs,
+                           "input_axes": in_axes, "output_axes": out_axes}
+        for s in ("a", "b"):
+            inputs = make_input_set(s, variant, "fill-mask", rng)
+            for k, a in inputs.items():
+                arrays[f"{s}.input.{k}"] = a
+            arrays[f"{s}.fill-mask.logits"] = run(mlm, inputs, "logits")
+            arrays[f"{s}.feature-extraction.last_hidden_state"] = run(base, inputs, "last_hidden_state")
+            arrays[f"{s}.feature-extraction.pooler_output"] = run(base, inputs, "pooler_output")
+            same_outputs(ref.name, {"logits": run(ref.model, inputs, "prediction_logits")},
+                         {"logits": arrays[f"{s}.fill-mask.logits"]})
+        write_npz(ref.root / "reference.npz", arrays)
+        return tasks, arrays
+
     # --------------------------------------------------------------------------------------------
     # bert
 
@@ -512,26 +672,7 @@ def torch_main() -> int:
         mlm = load_checked(BertForMaskedLM, root / "reference", name,
                            allow_unexpected=("cls.seq_relationship.", "bert.pooler."))
         base = load_checked(BertModel, root / "reference", name, allow_unexpected=("cls.",))
-        variant = Variant(name, "bert", dict(google_config), ["fill-mask", "feature-extraction"], "")
-        rng = np.random.default_rng(ref.seed)
-        arrays: dict[str, np.ndarray] = {}
-        tasks = {}
-        for task, m in (("fill-mask", mlm), ("feature-extraction", base)):
-            outs = output_names("bert", task)
-            in_axes, out_axes = axes_for(task, ["input_ids", "attention_mask", "token_type_ids"], outs)
-            tasks[task] = {"inputs": ["input_ids", "attention_mask", "token_type_ids"], "outputs": outs,
-                           "input_axes": in_axes, "output_axes": out_axes}
-        for s in ("a", "b"):
-            inputs = make_input_set(s, variant, "fill-mask", rng)
-            for k, a in inputs.items():
-                arrays[f"{s}.input.{k}"] = a
-            arrays[f"{s}.fill-mask.logits"] = run(mlm, inputs, "logits")
-            arrays[f"{s}.feature-extraction.last_hidden_state"] = run(base, inputs, "last_hidden_state")
-            arrays[f"{s}.feature-extraction.pooler_output"] = run(base, inputs, "pooler_output")
-            # the pre-training model computes the same MLM logits
-            same_outputs(name, {"logits": run(model, inputs, "prediction_logits")},
-                         {"logits": arrays[f"{s}.fill-mask.logits"]})
-        write_npz(root / "reference.npz", arrays)
+        tasks, arrays = encoder_reference(ref, "bert", google_config, mlm, base)
 
         def check_folder(folder: Path) -> None:
             for cls, task, outs, allow in ((BertForMaskedLM, "fill-mask", ["logits"],
@@ -615,6 +756,108 @@ def torch_main() -> int:
                 ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                  "max_position_embeddings", "type_vocab_size", "hidden_act"],
                 ["layer_norm_eps", "pad_token_id"]),
+        )
+
+    # --------------------------------------------------------------------------------------------
+    # albert
+
+    def albert_sentencepiece() -> bytes:
+        """A tiny SentencePiece unigram model in the place of Google's 30k-clean.model (transformers calls it
+        spiece.model): 99 pieces, <pad> 0, <unk> 1, [CLS] 2, [SEP] 3, [MASK] 4 as in ALBERT's; identity
+        normalisation, so the file is about 1 KB instead of carrying NFKC tables."""
+        import io
+
+        import sentencepiece as spm
+        from make_fixtures import EXAMPLE_WORDS
+
+        words = list(EXAMPLE_WORDS)
+        sentences = [" ".join(words[i:i + 8]) for i in range(0, len(words), 3)]
+        model = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(sentences), model_writer=model, vocab_size=ALBERT_VOCAB, model_type="unigram",
+            num_threads=1, character_coverage=1.0, hard_vocab_limit=False, normalization_rule_name="identity",
+            pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]"],
+            user_defined_symbols=["[MASK]"], minloglevel=2)
+        return model.getvalue()
+
+    def make_albert() -> dict:
+        from transformers import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
+
+        # albert_config.json as Google's releases spell it (albert_base v2's keys, in its order; no model_type, no
+        # layer_norm_eps; net_structure_type, gap_size, num_memory_blocks and down_scale_factor are the original
+        # code's and transformers keeps them as they are)
+        google_config = {
+            "attention_probs_dropout_prob": 0, "hidden_act": "gelu", "hidden_dropout_prob": 0,
+            "embedding_size": ALBERT_EMBEDDING, "hidden_size": ALBERT_HIDDEN, "initializer_range": 0.02,
+            "intermediate_size": BERT_INTERMEDIATE, "max_position_embeddings": MAX_POS,
+            "num_attention_heads": HEADS, "num_hidden_layers": LAYERS, "num_hidden_groups": 1,
+            "net_structure_type": 0, "gap_size": 0, "num_memory_blocks": 0, "inner_group_num": ALBERT_INNER_GROUPS,
+            "down_scale_factor": 1, "type_vocab_size": 2, "vocab_size": ALBERT_VOCAB,
+        }
+        ref = Reference("albert", AlbertForPreTraining, AlbertConfig(**google_config))
+        root, name = ref.root, ref.name
+
+        mlm = load_checked(AlbertForMaskedLM, root / "reference", name,
+                           allow_unexpected=("sop_classifier.", "albert.pooler."))
+        base = load_checked(AlbertModel, root / "reference", name, allow_unexpected=("predictions.", "sop_classifier."))
+        tasks, _ = encoder_reference(ref, "albert", google_config, mlm, base)
+
+        # Google's layout, and the same under TF-Hub's module/; LAMB's adam_m / adam_v slots on a few variables
+        # (a LayerNorm, a shared-layer kernel, the MLM bias) and global_step, which a converter must skip
+        google = albert_to_google({k: ref.sd[k] for k in sorted(ref.saved_keys)})
+        slot_rng = np.random.default_rng(ref.seed + 1)
+        with_slots = ["bert/embeddings/LayerNorm/gamma",
+                      "bert/encoder/transformer/group_0/inner_group_0/attention_1/self/query/kernel",
+                      "cls/predictions/output_bias"]
+        spiece = albert_sentencepiece()
+        folders = {"tf": ("", "model.ckpt-best"), "tf-hub": ("module/", "model.ckpt-1000")}
+        for folder, (prefix, ckpt) in folders.items():
+            variables = {prefix + k: v for k, v in google.items()}
+            for k in with_slots:
+                for slot in ("adam_m", "adam_v"):
+                    variables[f"{prefix}{k}/{slot}"] = slot_rng.standard_normal(google[k].shape).astype(np.float32)
+            (root / folder).mkdir()
+            names, tf_arrays = write_tf({"prefix": root / folder / ckpt, "variables": variables, "global_step": 1000})
+            if "global_step" not in names or not any(n.endswith("/adam_m") for n in names):
+                raise SystemExit(f"{name}/{folder}: the TF checkpoint lacks global_step or the optimizer slots")
+            (root / folder / "albert_config.json").write_text(json.dumps(google_config, indent=2) + "\n")
+            ref.check_loader(f"{folder} -> load_tf_weights_in_albert",
+                             lambda m, names=names, tf_arrays=tf_arrays: load_tf_weights_in_albert(m, names, tf_arrays))
+        (root / "tf" / "30k-clean.model").write_bytes(spiece)
+
+        return ref.write_meta(
+            notes="AlbertForPreTraining, so every variable of Google's checkpoint has a transformers key (predictions.* "
+                  "for fill-mask, sop_classifier.classifier.* the sentence-order head, albert.pooler.* for "
+                  "pooler_output). embedding 16 -> hidden 24 (embedding_hidden_mapping_in), 4 heads, 2 layers in 1 "
+                  f"group of {ALBERT_INNER_GROUPS} inner layers (both layers run the same stored group), exact gelu "
+                  "(albert_config.json says gelu, which transformers reads as the erf form), layer_norm_eps 1e-12 "
+                  "(the default; albert_config.json has none). fill-mask reference: AlbertForMaskedLM, "
+                  "feature-extraction: AlbertModel, both from reference/. Right-padded rows, token_type_ids with 1s.",
+            compare_where=None,
+            tasks=tasks,
+            formats={
+                "safetensors": {"folder": "reference"},
+                # no --model-type: the exporter must recognise albert_config.json
+                "tf": {"folder": "tf",
+                       "layout": "Google ALBERT: model.ckpt-best.{index,data-00000-of-00001} + albert_config.json + "
+                                 "30k-clean.model, global_step and adam_m/adam_v slots, no checkpoint state file"},
+                "tf-hub": {"folder": "tf-hub", "model_type": "albert",
+                           "layout": "a checkpoint saved through the TF-Hub module: every variable under module/ "
+                                     "(model.ckpt-1000.*), slots under module/ too, global_step, albert_config.json"},
+            },
+            convert=[
+                {"id": "tf", "model_type": "albert", "tf_checkpoint": "tf/model.ckpt-best", "config": None,
+                 "tokenizer_files": {"spiece.model": "tf/30k-clean.model"}, "optional_heads": []},
+                {"id": "tf-hub", "model_type": "albert", "tf_checkpoint": "tf-hub/model.ckpt-1000",
+                 "config": "tf-hub/albert_config.json", "tokenizer_files": {}, "optional_heads": []},
+            ],
+            config=config_fields(
+                ref.saved, AlbertConfig,
+                ["vocab_size", "embedding_size", "hidden_size", "num_hidden_layers", "num_hidden_groups",
+                 "num_attention_heads", "intermediate_size", "inner_group_num", "hidden_act", "hidden_dropout_prob",
+                 "attention_probs_dropout_prob", "max_position_embeddings", "type_vocab_size", "initializer_range",
+                 "net_structure_type", "gap_size", "num_memory_blocks", "down_scale_factor"],
+                ["layer_norm_eps", "classifier_dropout_prob", "pad_token_id", "bos_token_id", "eos_token_id"]),
         )
 
     # --------------------------------------------------------------------------------------------
@@ -786,18 +1029,24 @@ def torch_main() -> int:
 
     # --------------------------------------------------------------------------------------------
 
-    if OUT.exists():
+    makers = {"bert": make_bert, "gpt2": make_gpt2, "openai-gpt": make_openai_gpt, "albert": make_albert}
+    chosen = only or list(makers)
+    unknown = sorted(set(chosen) - set(makers))
+    if unknown:
+        raise SystemExit(f"--only: unknown model(s) {unknown}; known: {', '.join(makers)}")
+    if not only and OUT.exists():
         shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
-    rows = [make_bert(), make_gpt2(), make_openai_gpt()]
-    total = 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    for model_name in chosen:  # only the chosen folders are rewritten; the others stay byte for byte
+        shutil.rmtree(OUT / model_name, ignore_errors=True)
+    rows = [makers[m]() for m in chosen]
     for r in rows:
         folder = OUT / r["name"]
         for p in sorted(folder.rglob("*")):
             if p.is_file():
-                total += p.stat().st_size
                 print(f"{p.relative_to(OUT).as_posix():60} {p.stat().st_size:>9}")
-    print(f"\n{len(rows)} models, {total / 1e6:.3f} MB  (torch {versions['torch']}, "
+    total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
+    print(f"\n{len(rows)} models written, all format fixtures {total / 1e6:.3f} MB  (torch {versions['torch']}, "
           f"transformers {versions['transformers']})")
     if total >= 1_500_000:
         raise SystemExit("the format fixtures passed 1.5 MB")
@@ -808,4 +1057,10 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--write-tf"]:
         tf_main(sys.argv[2])
     else:
-        sys.exit(torch_main())
+        import argparse
+
+        parser = argparse.ArgumentParser(description="Write Tests/Fixtures/formats (all models, or those named).")
+        parser.add_argument("--only", nargs="+", metavar="MODEL", default=[],
+                            help="rebuild only these models (bert, gpt2, openai-gpt, albert), leaving the others as "
+                                 "they are on disk")
+        sys.exit(torch_main(parser.parse_args().only))

@@ -33,10 +33,23 @@ What it writes (each file a few KB; torch pads every record to 64 bytes):
   (GLOBAL) and one calling ``builtins.eval`` (STACK_GLOBAL) whose command would create a marker
   file, a truncated archive, a central directory offset past the end, a deflated ``data.pkl`` that
   inflates to more than its declared size, a wrong CRC-32 on ``data.pkl``, a deflated storage with
-  a wrong CRC-32, the legacy (pre-1.6) format, a non-contiguous tensor, a big-endian byte order,
-  and a zip that is not a PyTorch checkpoint.
+  a wrong CRC-32, a non-contiguous tensor, a big-endian byte order, and a zip that is not a
+  PyTorch checkpoint.
+* ``legacy/``: the legacy (pre-1.6) format, ``torch.save(..., _use_new_zipfile_serialization=False)``:
+  a stream of pickles (magic number, protocol version 1001, sys_info, the object, the storage keys)
+  followed by each storage as an 8-byte little-endian element count and its bytes. ``state_dict/``,
+  ``protocol1/`` (LONG magic, INT booleans) and ``protocol4/`` (FRAME) hold the fixture dict;
+  ``sharded/`` its two halves with an index; ``numpy/`` the dict plus a NumPy array and a NumPy dtype
+  (objects the reader keeps as placeholders and skips); ``view/`` a hand-written file whose persistent
+  ids carry ``view_metadata`` (storage views, which torch before 1.0 wrote), loaded by torch here.
+* ``bad/legacy_*.bin``: legacy files to refuse: ``os.system`` via REDUCE as the object pickle, a storage
+  section cut short, an element count that disagrees with the persistent id, a key the object names but
+  the key list lacks, a key list naming a storage the object never uses, a big-endian sys_info, and
+  protocol version 1002. torch refuses the os.system one (``weights_only``) and the damaged ones (checked
+  here); it ignores sys_info, and loads a missing key's storage as uninitialised memory.
 
-Torch writes a random ``.data/serialization_id``, so the bytes change each run; the tensors do not.
+``--legacy-only`` rewrites only ``legacy/`` and ``bad/legacy_*.bin`` (the zip files carry a random
+``.data/serialization_id``, so the bytes of everything else change on each run; the tensors do not).
 """
 
 from __future__ import annotations
@@ -44,11 +57,15 @@ from __future__ import annotations
 import collections
 import io
 import json
+import pickle
+import pickletools
 import shutil
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -219,8 +236,6 @@ def write_bad(sd: collections.OrderedDict) -> None:
     crc = struct.unpack("<I", target[entry + 16:entry + 20])[0]
     patch(bad / "wrong_crc_deflated_storage.bin", entry + 16, "<I", crc ^ 0x1)
 
-    torch.save({"a": torch.ones(2)}, bad / "legacy.bin", _use_new_zipfile_serialization=False)
-
     torch.save({"strided": torch.arange(12, dtype=torch.float32).view(3, 4)[:, ::2]}, bad / "non_contiguous.bin")
 
     rezip(main, bad / "big_endian.bin", zipfile.ZIP_STORED, override={"pytorch_model/byteorder": b"big"})
@@ -229,13 +244,171 @@ def write_bad(sd: collections.OrderedDict) -> None:
         z.writestr("readme.txt", b"just a zip")
 
 
+# ------------------------------------------------------------------------------------------------
+# the legacy (pre-1.6) format
+
+
+def save_legacy(obj, path: Path, protocol: int = 2) -> None:
+    torch.save(obj, path, _use_new_zipfile_serialization=False, pickle_protocol=protocol)
+
+
+def legacy_parts(data: bytes) -> tuple[list[bytes], bytes]:
+    """The five pickles of a legacy torch.save file (magic, version, sys_info, object, keys) and the storage
+    sections after them, split where each pickle's STOP ends it (pickletools: nothing is run)."""
+    stream = io.BytesIO(data)
+    parts = []
+    for _ in range(5):
+        start = stream.tell()
+        for _ in pickletools.genops(stream):
+            pass
+        parts.append(data[start:stream.tell()])
+    return parts, data[stream.tell():]
+
+
+def legacy_stream(object_pickle: bytes, keys: list[str], sections: bytes, version: int = 1001,
+                  little_endian: bool = True) -> bytes:
+    """A legacy file around a hand-written object pickle, as _legacy_save lays it out."""
+    sys_info = {"protocol_version": version, "little_endian": little_endian,
+                "type_sizes": {"short": 2, "int": 4, "long": 8}}
+    return b"".join(pickle.dumps(x, protocol=2) for x in (0x1950A86A20F9469CFC6C, version, sys_info)) \
+        + object_pickle + pickle.dumps(keys, protocol=2) + sections
+
+
+class _ViewStorage:
+    """A storage view in a persistent id: ('storage', torch.FloatStorage, key, 'cpu', numel, view_metadata)."""
+
+    def __init__(self, key: str, numel: int, view: tuple | None) -> None:
+        self.pid = ("storage", torch.FloatStorage, key, "cpu", numel, view)
+
+
+class _ViewTensor:
+    """Pickles as torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())."""
+
+    def __init__(self, storage: _ViewStorage, offset: int, size: tuple, stride: tuple) -> None:
+        self.args = (storage, offset, size, stride, False, collections.OrderedDict())
+
+    def __reduce__(self):
+        return torch._utils._rebuild_tensor_v2, self.args
+
+
+class _ViewPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj.pid if isinstance(obj, _ViewStorage) else None
+
+
+def view_file() -> tuple[bytes, dict[str, torch.Tensor]]:
+    """Storage '0' holds 0.5 * arange(6); 'whole' is all of it, 'view' is a view of elements 2..4 (view key 'v')
+    read from its element 1 (so root elements 3 and 4), 'again' names the same view a second time."""
+    root = torch.arange(6, dtype=torch.float32) * 0.5
+    whole = _ViewStorage("0", 6, None)
+    view = _ViewStorage("0", 6, ("v", 2, 3))
+    obj = collections.OrderedDict(whole=_ViewTensor(whole, 0, (2, 3), (3, 1)), view=_ViewTensor(view, 1, (2,), (1,)),
+                                  again=_ViewTensor(view, 0, (3,), (1,)))
+    buffer = io.BytesIO()
+    _ViewPickler(buffer, protocol=2).dump(obj)
+    data = legacy_stream(buffer.getvalue(), ["0"], struct.pack("<q", 6) + root.numpy().tobytes())
+    expected = {"whole": root.view(2, 3), "view": root[3:5], "again": root[2:5]}
+    return data, expected
+
+
+def legacy_state_dict(sd: collections.OrderedDict) -> collections.OrderedDict:
+    """The fixture dict without its uint16 tensor: the legacy format names its storage torch.UntypedStorage,
+    which torch's own _legacy_load cannot read back (UntypedStorage has no dtype)."""
+    return collections.OrderedDict((k, v) for k, v in sd.items() if v.dtype != torch.uint16)
+
+
+def write_legacy(sd: collections.OrderedDict) -> None:
+    sd = legacy_state_dict(sd)
+    legacy = OUT / "legacy"
+    if legacy.exists():
+        shutil.rmtree(legacy)
+    for folder in ("state_dict", "protocol1", "protocol4", "sharded", "numpy", "view"):
+        (legacy / folder).mkdir(parents=True)
+    main = legacy / "state_dict" / "pytorch_model.bin"
+    save_legacy(sd, main)
+    save_legacy(sd, legacy / "protocol1" / "pytorch_model.bin", protocol=1)
+    save_legacy(sd, legacy / "protocol4" / "pytorch_model.bin", protocol=4)
+    names = list(sd.keys())
+    halves = [names[: len(names) // 2], names[len(names) // 2:]]
+    weight_map = {}
+    for number, keys in enumerate(halves, start=1):
+        shard_name = f"pytorch_model-{number:05d}-of-00002.bin"
+        save_legacy(collections.OrderedDict((k, sd[k]) for k in keys), legacy / "sharded" / shard_name)
+        weight_map.update({k: shard_name for k in keys})
+    total = sum(t.numel() * t.element_size() for t in sd.values())
+    index = {"metadata": {"total_size": total}, "weight_map": weight_map}
+    (legacy / "sharded" / "pytorch_model.bin.index.json").write_text(json.dumps(index, indent=2) + "\n")
+    with_numpy = collections.OrderedDict(sd)
+    with_numpy["mask_scores"] = np.array([1.0, 0.5, 0.25])
+    with_numpy["score_dtype"] = np.dtype("float32")
+    save_legacy(with_numpy, legacy / "numpy" / "pytorch_model.bin")
+    data, expected_views = view_file()
+    (legacy / "view" / "pytorch_model.bin").write_bytes(data)
+
+    # Every good file loads in torch with the same values (the numpy one only with the full unpickler:
+    # weights_only refuses NumPy globals; these files were just written here, so that is safe).
+    for path in [main, legacy / "protocol1" / "pytorch_model.bin", legacy / "protocol4" / "pytorch_model.bin",
+                 legacy / "numpy" / "pytorch_model.bin"]:
+        loaded = torch.load(path, weights_only=False)
+        for k in names:
+            assert torch.equal(loaded[k], sd[k]), (path, k)
+    loaded = torch.load(legacy / "view" / "pytorch_model.bin", weights_only=True)
+    for k, want in expected_views.items():
+        assert torch.equal(loaded[k], want), k
+
+
+def write_legacy_bad(sd: collections.OrderedDict) -> None:
+    bad = OUT / "bad"
+    bad.mkdir(exist_ok=True)
+    for old in bad.glob("legacy_*.bin"):
+        old.unlink()
+    buffer = io.BytesIO()
+    save_legacy(collections.OrderedDict((k, sd[k]) for k in ("0.weight", "0.bias", "i64")), buffer)
+    parts, sections = legacy_parts(buffer.getvalue())
+    magic, version, sys_info, obj, key_list = parts
+    keys = pickle.loads(key_list)
+    first = struct.unpack("<q", sections[:8])[0]
+    first_bytes = 8 + first * 4  # the first key's storage: float32 (keys sort as decimal strings of addresses)
+    assert pickle.loads(magic) == 0x1950A86A20F9469CFC6C and pickle.loads(version) == 1001 and len(keys) == 3
+
+    command = f"touch {OS_SYSTEM_MARKER}".encode()
+    os_system = b"\x80\x02cos\nsystem\nq\x00X" + struct.pack("<I", len(command)) + command + b"\x85R."
+    files = {
+        "legacy_os_system.bin": legacy_stream(os_system, [], b""),
+        "legacy_truncated.bin": buffer.getvalue()[:-5],
+        "legacy_count_lies.bin": magic + version + sys_info + obj + key_list + struct.pack("<q", first + 1) + sections[8:],
+        "legacy_missing_key.bin": magic + version + sys_info + obj + pickle.dumps(keys[1:], protocol=2) + sections[first_bytes:],
+        "legacy_unlisted_key.bin": magic + version + sys_info + obj + pickle.dumps(keys + ["999"], protocol=2) + sections
+                                   + struct.pack("<q", 0),
+        "legacy_big_endian.bin": legacy_stream(obj, keys, sections, little_endian=False),
+        "legacy_protocol_version.bin": magic + pickle.dumps(1002, protocol=2) + sys_info + obj + key_list + sections,
+    }
+    for name, data in files.items():
+        (bad / name).write_bytes(data)
+        if name in ("legacy_os_system.bin", "legacy_big_endian.bin", "legacy_missing_key.bin"):
+            # weights_only refuses the first; torch ignores sys_info, so it loads the second, and it loads the
+            # third with the unlisted storage left as uninitialised memory
+            continue
+        try:
+            torch.load(bad / name, weights_only=True)
+        except Exception:
+            continue
+        raise SystemExit(f"torch loads bad/{name}")
+
+
 def main() -> None:
+    sd = state_dict()
+    if sys.argv[1:] == ["--legacy-only"]:
+        write_legacy(sd)
+        write_legacy_bad(sd)
+        return
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
-    sd = state_dict()
     write_good(sd)
     write_bad(sd)
+    write_legacy(sd)
+    write_legacy_bad(sd)
     for path in sorted(OUT.rglob("*")):
         if path.is_file():
             print(f"{path.stat().st_size:7d}  {path.relative_to(OUT)}")

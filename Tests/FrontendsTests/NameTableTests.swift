@@ -36,6 +36,73 @@ import ONNXExportIR
     @Test func aCheckpointWithNoKnownNamesIsRefused() {
         #expect(throws: ExportError.self) { try BERT.googleNames.translate(store(["something/else": [2]])) }
     }
+
+    @Test func severalPlaceholdersKeepTheirOwnNumbers() throws {
+        let table = NameTable([NameRule("block_{i}/part_{j}/w", "part.{j}.block.{i}.weight", .transpose),
+                               NameRule("block_{i}/norm", "block.{i}.norm")])
+        let translated = try table.translate(store(["block_12/part_3/w": [2, 5], "block_0/norm": [4], "block_x/norm": [4]]))
+        #expect(Set(translated.tensors.keys) == ["part.3.block.12.weight", "block.0.norm"])
+        #expect(translated.tensors["part.3.block.12.weight"]?.shape == [5, 2])
+    }
+
+    @Test func anOptionalPrefixIsMatchedWithAndWithout() throws {
+        let table = NameTable([NameRule("bert/x_{i}", "x.{i}"), NameRule("output_bias", "bias")], optionalPrefixes: ["module/"])
+        let translated = try table.translate(store(["module/bert/x_1": [2], "bert/x_2": [2], "output_bias": [2],
+                                                    "module/bert/x_1/adam_m": [2], "prefix/bert/x_3": [2]]))
+        #expect(Set(translated.tensors.keys) == ["x.1", "x.2", "bias"])
+        // The same tensor with and without the prefix is ambiguous: refused, naming both.
+        #expect { try table.translate(store(["module/bert/x_1": [2], "bert/x_1": [2]])) } throws: { error in
+            "\(error)".contains("'bert/x_1' and 'module/bert/x_1' both map to 'x.1'")
+        }
+    }
+
+    @Test func malformedRulesAreRefused() {
+        #expect { try NameTable([NameRule("a_{i}", "a.{j}")]).translate(store(["a_1": [1]])) } throws: { error in
+            "\(error)".contains("{j} is not in the original name")
+        }
+        #expect { try NameTable([NameRule("a_{i}/b_{i}", "a.{i}")]).translate(store(["a_1/b_1": [1]])) } throws: { error in
+            "\(error)".contains("{i} appears more than once")
+        }
+    }
+
+    @Test func bracesAroundAnythingButAWordStayLiteral() {
+        #expect(NamePattern.split("a/{i}/b").map(\.placeholder) == [nil, "i", nil])
+        #expect(NamePattern.split("a{B}/{}/{i").allSatisfy { $0.placeholder == nil })
+    }
+
+    @Test func googleALBERTNamesBecomeTransformersNames() throws {
+        let layer = "bert/encoder/transformer/group_1/inner_group_2/"
+        let translated = try ALBERT.googleNames.translate(store([
+            layer + "attention_1/self/query/kernel": [8, 6], layer + "ffn_1/intermediate/output/dense/kernel": [12, 8],
+            layer + "LayerNorm/gamma": [8], layer + "LayerNorm_1/beta": [8],
+            "module/bert/embeddings/word_embeddings": [30, 4], "bert/encoder/embedding_hidden_mapping_in/kernel": [4, 8],
+            "cls/predictions/transform/LayerNorm/gamma": [4], "cls/predictions/output_bias": [30],
+            "cls/seq_relationship/output_weights": [2, 8], "cls/squad/output_bias": [2],
+            layer + "attention_1/self/query/kernel/adam_m": [8, 6], "module/cls/predictions/output_bias/adam_v": [30], "global_step": [],
+        ]))
+        let target = "albert.encoder.albert_layer_groups.1.albert_layers.2."
+        #expect(Set(translated.tensors.keys) == [
+            target + "attention.query.weight", target + "ffn_output.weight", target + "attention.LayerNorm.weight",
+            target + "full_layer_layer_norm.bias", "albert.embeddings.word_embeddings.weight",
+            "albert.encoder.embedding_hidden_mapping_in.weight", "predictions.LayerNorm.weight", "predictions.bias",
+            "sop_classifier.classifier.weight", "classifier.bias",
+        ])
+        #expect(translated.tensors[target + "attention.query.weight"]?.shape == [6, 8])  // kernels transposed
+        #expect(translated.tensors[target + "ffn_output.weight"]?.shape == [8, 12])
+        #expect(translated.tensors["albert.embeddings.word_embeddings.weight"]?.shape == [30, 4])  // embeddings not
+        #expect(translated.tensors["sop_classifier.classifier.weight"]?.shape == [2, 8])  // already [labels, hidden]
+    }
+
+    @Test func albertFineTuningHeadsShareTheClassifierAsTransformersLoads() throws {
+        // load_tf_weights_in_albert sends both run_classifier's output_* and cls/squad/output_* to `classifier`.
+        let classifier = try ALBERT.googleNames.translate(store(["output_weights": [3, 8], "output_bias": [3]]))
+        #expect(classifier.tensors["classifier.weight"]?.shape == [3, 8])
+        let squad = try ALBERT.googleNames.translate(store(["cls/squad/output_weights": [2, 8]]))
+        #expect(squad.tensors["classifier.weight"]?.shape == [2, 8])
+        #expect(throws: ExportError.self) {
+            try ALBERT.googleNames.translate(store(["output_weights": [3, 8], "cls/squad/output_weights": [2, 8]]))
+        }
+    }
 }
 
 @Suite struct ConfigLocatorTests {
@@ -47,6 +114,22 @@ import ONNXExportIR
             "n_vocab": 50, "n_ctx": 16, "n_embd": 8, "n_head": 2, "n_layer": 2]), modelType: nil)
         #expect(try gpt2.string("model_type") == "gpt2")
         #expect(try gpt2.int("vocab_size") == 50 && gpt2.int("n_positions") == 16)
+    }
+
+    @Test func albertConfigsAreToldApartFromBertOnes() throws {
+        let albertKeys: [String: Any] = ["hidden_size": 8, "num_hidden_layers": 2, "type_vocab_size": 2, "embedding_size": 4,
+                                         "num_hidden_groups": 1, "inner_group_num": 1, "net_structure_type": 0]
+        let byKeys = try ConfigLocator.translate(ConfigReader(origin: "/x/config_original.json", fields: albertKeys), modelType: nil)
+        #expect(try byKeys.string("model_type") == "albert")
+        #expect(try byKeys.int("net_structure_type") == 0)  // original-only keys stay, as transformers keeps them
+        let byName = try ConfigLocator.translate(ConfigReader(origin: "/x/albert_config.json", fields: ["num_hidden_layers": 2]), modelType: nil)
+        #expect(try byName.string("model_type") == "albert")
+        // --model-type wins over what the file looks like.
+        let asked = try ConfigLocator.translate(ConfigReader(origin: "/x/bert_config.json", fields: albertKeys), modelType: "bert")
+        #expect(try asked.string("model_type") == "bert")
+        let bert = try ConfigLocator.translate(ConfigReader(origin: "/x/bert_config.json", fields: [
+            "hidden_size": 8, "num_hidden_layers": 2, "type_vocab_size": 2]), modelType: "albert")
+        #expect(try bert.string("model_type") == "albert")
     }
 
     @Test func aContradictingModelTypeIsRefused() {

@@ -9,7 +9,8 @@ import ONNXExportIR
     static let forbidden: [(String, String)] = [
         ("os", "system"), ("posix", "system"), ("nt", "system"), ("builtins", "eval"), ("builtins", "exec"),
         ("__builtin__", "eval"), ("subprocess", "Popen"), ("builtins", "getattr"), ("builtins", "__import__"),
-        ("torch", "load"), ("torch.serialization", "load"), ("collections", "Counter"), ("numpy.core.multiarray", "_reconstruct"),
+        ("torch", "load"), ("torch.serialization", "load"), ("collections", "Counter"), ("numpy", "load"),
+        ("numpy.core.multiarray", "scalar"), ("numpy", "matrix"), ("numpy.lib.npyio", "load"), ("torch.cuda", "synchronize"),
     ]
 
     @Test(arguments: forbidden)
@@ -44,6 +45,27 @@ import ONNXExportIR
             p.global(module, name)
             expectPickleError(p.bytes, at: 2, opcode: "GLOBAL", mentioning: ["names \(module).\(name)", fragment])
         }
+    }
+
+    /// NumPy arrays become placeholders (`PickleOpaqueGlobal`), which nothing can turn into a weight.
+    @Test func numpyPlaceholdersCannotBecomeWeights() {
+        // A placeholder where a tensor rebuild expects a storage.
+        var p = PickleBytes()
+        p.global("torch._utils", "_rebuild_tensor_v2")
+        p.op(.mark)
+        p.global("numpy", "dtype"); p.string("f4"); p.op(.tuple1); p.op(.reduce)
+        p.int(0); p.intTuple([1]); p.intTuple([1]); p.op(.newFalse)
+        p.global("collections", "OrderedDict"); p.op(.emptyTuple); p.op(.reduce)
+        p.op(.tuple)
+        p.op(.reduce)
+        expectPickleError(p.bytes, opcode: "REDUCE", mentioning: ["_rebuild_tensor_v2: storage is a numpy.dtype (not read)"])
+        // _reconstruct of anything but numpy.ndarray; NEWOBJ of a NumPy class.
+        var q = PickleBytes()
+        q.global("numpy.core.multiarray", "_reconstruct"); q.global("numpy", "dtype"); q.op(.tuple1); q.op(.reduce)
+        expectPickleError(q.bytes, opcode: "REDUCE", mentioning: ["expected numpy.ndarray as the class to rebuild"])
+        var r = PickleBytes()
+        r.global("numpy", "ndarray"); r.op(.emptyTuple); r.op(.newObj)
+        expectPickleError(r.bytes, opcode: "NEWOBJ", mentioning: ["would create an instance of numpy.ndarray"])
     }
 
     @Test func stackGlobalOfNonStrings() {

@@ -50,24 +50,34 @@ struct PickleBytes {
         op(.tuple)
     }
 
-    /// The persistent id torch writes for a storage, then BINPERSID.
-    mutating func storage(_ storageClass: (String, String), key: String, count: Int, location: String = "cpu") {
+    /// A legacy storage view: `view_metadata` `(key, offset, size)`.
+    typealias StorageView = (key: String, offset: Int, size: Int)
+
+    /// The persistent id torch writes for a storage, then BINPERSID; `legacy` appends the legacy
+    /// format's `view_metadata` (None, or `view`).
+    mutating func storage(_ storageClass: (String, String), key: String, count: Int, location: String = "cpu",
+                          legacy: Bool = false, view: StorageView? = nil) {
         op(.mark)
         string("storage")
         global(storageClass.0, storageClass.1)
         string(key)
         string(location)
         int(count)
+        if let view {
+            string(view.key); int(view.offset); int(view.size); op(.tuple3)
+        } else if legacy {
+            op(.none)
+        }
         op(.tuple)
         op(.binPersistentID)
     }
 
     /// `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())` as torch writes it.
     mutating func tensorV2(storageClass: String = "FloatStorage", key: String, count: Int,
-                           offset: Int = 0, size: [Int], stride: [Int]) {
+                           offset: Int = 0, size: [Int], stride: [Int], legacy: Bool = false, view: StorageView? = nil) {
         global("torch._utils", "_rebuild_tensor_v2")
         op(.mark)
-        storage(("torch", storageClass), key: key, count: count)
+        storage(("torch", storageClass), key: key, count: count, legacy: legacy, view: view)
         int(offset)
         intTuple(size)
         intTuple(stride)

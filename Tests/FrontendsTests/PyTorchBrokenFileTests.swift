@@ -58,10 +58,6 @@ import ONNXExportIR
         #expect(try tensors["0.bias"]?.materialize().count == 8)
     }
 
-    @Test func legacyFormat() {
-        expectReadFails("bad/legacy.bin", mentioning: ["legacy (pre-1.6) torch.save checkpoint", "torch.save(torch.load(p"])
-    }
-
     @Test func nonContiguousTensor() {
         expectReadFails("bad/non_contiguous.bin",
                         mentioning: ["tensor 'strided'", "non-contiguous view (size [3, 2], stride [4, 2]", ".contiguous()"])

@@ -53,3 +53,32 @@ enum PyTorchArchiveBytes {
         values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
     }
 }
+
+/// Builds legacy (pre-1.6) `torch.save` streams around a hand-written object pickle: magic number,
+/// protocol version, sys_info, the object, the key list, then the storage sections.
+enum LegacyStreamBytes {
+    static let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A] + PyTorchFileKind.legacyMagic + [0x2E]
+
+    static func stream(object: [UInt8], keys: [String], sections: [UInt8], version: Int = 1001, littleEndian: Bool = true) -> [UInt8] {
+        var v = PickleBytes()
+        v.int(version)
+        v.op(.stop)
+        var info = PickleBytes()
+        info.op(.emptyDict)
+        info.op(.mark)
+        info.string("protocol_version"); info.int(version)
+        info.string("little_endian"); info.op(littleEndian ? .newTrue : .newFalse)
+        info.op(.setItems)
+        info.op(.stop)
+        var list = PickleBytes()
+        list.op(.emptyList)
+        list.op(.mark)
+        keys.forEach { list.string($0) }
+        list.op(.appends)
+        list.op(.stop)
+        return magic + v.bytes + info.bytes + object + list.bytes + sections
+    }
+
+    /// One storage section: the element count (8 bytes, little-endian), then the bytes.
+    static func section(count: Int, _ bytes: [UInt8]) -> [UInt8] { PickleBytes.u64(count) + bytes }
+}

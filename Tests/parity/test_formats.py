@@ -3,15 +3,17 @@ PyTorch's outputs, and ``onnx-export convert`` must reproduce transformers' weig
 
 Fixtures: ``Tests/Fixtures/formats/<model>/`` (made by ``Tests/Fixtures/make_format_fixtures.py`` with torch,
 transformers and TensorFlow; see its docstring), each with ``formats.json``, ``reference.npz`` and one folder per
-format: ``reference`` (safetensors, as save_pretrained wrote it), ``tf`` (Google BERT / OpenAI GPT-2 TF1
-checkpoints), ``bin`` and ``bin-sharded`` (torch.save zip files), ``numpy`` (OpenAI GPT's params_N.npy).
+format: ``reference`` (safetensors, as save_pretrained wrote it), ``tf`` (Google BERT / ALBERT, OpenAI GPT-2 TF1
+checkpoints), ``tf-hub`` (ALBERT's variables under TF-Hub's ``module/``), ``bin`` and ``bin-sharded`` (torch.save zip
+files), ``numpy`` (OpenAI GPT's params_N.npy).
 
 1. ``test_format_export``: ``onnx-export --model <format folder> --task T --opset N`` (plus ``--model-type`` for the
    original configs and ``--config`` for the numpy folder, which has none), onnx.checker and the declared ports,
    then onnxruntime on sets a and b against PyTorch (tolerance ``bounds.tolerance_for``; gpt2 / openai-gpt at the
    positions where the attention mask is 1, their batches being left-padded). A format whose reader is missing
    fails here with the exporter's error: that is a real gap, not a skip.
-2. ``test_convert_weights``: ``onnx-export convert`` of the original checkpoint, as safetensors and as a PyTorch zip,
+2. ``test_convert_weights``: ``onnx-export convert`` of each original checkpoint (formats.json's ``convert``: one, or
+   a list of them each with an ``id``), as safetensors and as a PyTorch zip,
    read back here without torch (safetensors by ``st_util``, the zip through a pickle reader built on
    ``pickletools.genops`` that never executes anything) and compared bit for bit with ``reference/model.safetensors``;
    its config.json must carry the transformers fields.
@@ -20,7 +22,8 @@ checkpoints), ``bin`` and ``bin-sharded`` (torch.save zip files), ``numpy`` (Ope
 4. ``test_bin_reader_self_check``: the pickle reader and the weight comparison of (2), run on the torch-written
    ``bin`` fixtures, so a failure in (2) is the converter's and not this file's.
 
-Ids read ``<model>/<format>/<task>/op<N>`` and ``<model>/<weights format>``, e.g.
+Ids read ``<model>/<format>/<task>/op<N>`` and ``<model>/<weights format>`` (``<model>/<convert id>/<weights format>``
+where a model has several originals), e.g.
 ``pytest Tests/parity/test_formats.py -k "bert/tf/fill-mask/op17"``. Needs only onnx, onnxruntime and numpy.
 """
 
@@ -76,8 +79,15 @@ class FormatModel:
             args += ["--config", str(self.dir / spec["config"])]
         return args
 
-    def convert_args(self) -> list[str]:
+    @functools.cached_property
+    def conversions(self) -> dict[str | None, dict]:
+        """The originals ``convert`` runs on, by id: formats.json's ``convert`` is one object (id None) or a list of
+        objects with an ``id`` each (ALBERT's Google checkpoint and the same under TF-Hub's ``module/``)."""
         c = self.meta["convert"]
+        return {None: c} if isinstance(c, dict) else {x["id"]: x for x in c}
+
+    def convert_args(self, source: str | None) -> list[str]:
+        c = self.conversions[source]
         args = ["convert", "--model-type", c["model_type"], "--tf-checkpoint", str(self.dir / c["tf_checkpoint"])]
         if c.get("config"):
             args += ["--config", str(self.dir / c["config"])]
@@ -103,10 +113,15 @@ def _export_matrix():
                     yield pytest.param(m, fmt, task, op, id=f"{m.name}/{fmt}/{task}/op{op}")
 
 
+def convert_id(m: FormatModel, source: str | None, *rest: str) -> str:
+    return "/".join([m.name, *([source] if source else []), *rest])
+
+
 def _convert_matrix():
     for m in format_models():
-        for wf in WEIGHT_FORMATS:
-            yield pytest.param(m, wf, id=f"{m.name}/{wf}")
+        for source in m.conversions:
+            for wf in WEIGHT_FORMATS:
+                yield pytest.param(m, source, wf, id=convert_id(m, source, wf))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -145,10 +160,10 @@ class Runs:
         args = [*m.export_args(fmt), "--task", task, "--opset", str(opset)]
         return self._submit(("export", m.name, fmt, task, opset), out, args)
 
-    def convert(self, m: FormatModel, weights: str) -> Future:
-        out = self.root / "convert" / f"{m.name}__{weights}"
-        args = [*m.convert_args(), "--output", str(out), "--format", weights]
-        return self._submit(("convert", m.name, weights), out, args)
+    def convert(self, m: FormatModel, source: str | None, weights: str) -> Future:
+        out = self.root / "convert" / f"{m.name}__{source or 'original'}__{weights}"
+        args = [*m.convert_args(source), "--output", str(out), "--format", weights]
+        return self._submit(("convert", m.name, source, weights), out, args)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -165,7 +180,7 @@ def format_runs(request, tmp_path_factory):
         if item.originalname == "test_format_export":
             runs.export(p["m"], p["fmt"], p["task"], p["opset"])
         elif item.originalname in ("test_convert_weights", "test_convert_tokenizer_files"):
-            runs.convert(p["m"], p.get("weights", "safetensors"))
+            runs.convert(p["m"], p["source"], p.get("weights", "safetensors"))
     yield runs
     runs.close()
 
@@ -388,13 +403,14 @@ def read_weights(folder: Path) -> dict[str, WeightTensor]:
     raise FileNotFoundError(f"no weights in {folder}: {sorted(p.name for p in folder.iterdir())}")
 
 
-def compare_weights(m: FormatModel, got: dict[str, WeightTensor], ref: dict[str, WeightTensor]) -> list[str]:
+def compare_weights(m: FormatModel, got: dict[str, WeightTensor], ref: dict[str, WeightTensor],
+                    optional_heads: list[str] = ()) -> list[str]:
     """Problems with ``got`` against transformers' reference checkpoint, compared as transformers loads them:
 
     * key names up to the base-model prefix (``bert.`` / ``transformer.``): a base-model checkpoint
       (``wte.weight``) loads into the head model (``transformer.wte.weight``) and back;
     * every reference key present with the same dtype, shape and bytes, except a whole head listed in
-      ``convert.optional_heads`` that ``got`` lacks entirely (BERT's next-sentence head ``cls.seq_relationship.*``:
+      ``optional_heads`` (the conversion's ``optional_heads``) that ``got`` lacks entirely (BERT's next-sentence head ``cls.seq_relationship.*``:
       a converter writing BertForMaskedLM has no such head; the reference, BertForPreTraining, has it);
     * keys ``got`` has beyond the reference: only tied aliases the reference leaves out
       (``cls.predictions.decoder.weight``, ``lm_head.weight``, ...), whose bytes must equal their source, or buffers
@@ -419,7 +435,7 @@ def compare_weights(m: FormatModel, got: dict[str, WeightTensor], ref: dict[str,
     ignorable = [re.compile(p) for p in m.meta.get("ignorable_unexpected", [])]
 
     missing = sorted(k for k in r if k not in g)
-    for head in m.meta["convert"].get("optional_heads", []):
+    for head in optional_heads:
         head = norm(head)
         in_ref = {k for k in r if k.startswith(head)}
         if in_ref and in_ref <= set(missing):
@@ -514,11 +530,12 @@ def test_format_export(m: FormatModel, fmt: str, task: str, opset: int, format_r
 # 2-3. convert the original checkpoint, compare with transformers' checkpoint
 
 
-@pytest.mark.parametrize("m,weights", list(_convert_matrix()))
-def test_convert_weights(m: FormatModel, weights: str, format_runs):
-    res = format_runs.convert(m, weights).result()
+@pytest.mark.parametrize("m,source,weights", list(_convert_matrix()))
+def test_convert_weights(m: FormatModel, source: str | None, weights: str, format_runs):
+    spec = m.conversions[source]
+    res = format_runs.convert(m, source, weights).result()
     if res.returncode != 0:
-        pytest.fail(res.failure(f"convert of {m.meta['convert']['tf_checkpoint']}"), pytrace=False)
+        pytest.fail(res.failure(f"convert of {spec['tf_checkpoint']}"), pytrace=False)
     out = res.out_dir
     expected_file = out / WEIGHT_FORMATS[weights]
     if not expected_file.is_file():
@@ -533,24 +550,24 @@ def test_convert_weights(m: FormatModel, weights: str, format_runs):
     except ValueError as e:
         pytest.fail(f"reading {expected_file.name}: {e}", pytrace=False)
     ref = read_safetensors(m.dir / "reference" / "model.safetensors")
-    problems += compare_weights(m, got, ref)
+    problems += compare_weights(m, got, ref, spec.get("optional_heads", []))
     cfg_path = out / "config.json"
     if not cfg_path.is_file():
         problems.append("no config.json written")
     else:
         problems += compare_config(m, json.loads(cfg_path.read_text()))
     if problems:
-        pytest.fail(f"convert {m.name} --format {weights}:\n  " + "\n  ".join(problems), pytrace=False)
+        pytest.fail(f"convert {spec['tf_checkpoint']} --format {weights}:\n  " + "\n  ".join(problems), pytrace=False)
 
 
-@pytest.mark.parametrize("m", [pytest.param(m, id=m.name) for m in format_models()
-                               if m.meta["convert"]["tokenizer_files"]])
-def test_convert_tokenizer_files(m: FormatModel, format_runs):
-    res = format_runs.convert(m, "safetensors").result()
+@pytest.mark.parametrize("m,source", [pytest.param(m, source, id=convert_id(m, source)) for m in format_models()
+                                      for source, spec in m.conversions.items() if spec["tokenizer_files"]])
+def test_convert_tokenizer_files(m: FormatModel, source: str | None, format_runs):
+    res = format_runs.convert(m, source, "safetensors").result()
     if res.returncode != 0:
         pytest.fail(res.failure("convert"), pytrace=False)
     problems = []
-    for written, original in m.meta["convert"]["tokenizer_files"].items():
+    for written, original in m.conversions[source]["tokenizer_files"].items():
         p = res.out_dir / written
         if not p.is_file():
             problems.append(f"{written} (from {original}) not written")

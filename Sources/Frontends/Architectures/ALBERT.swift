@@ -6,7 +6,8 @@ import ONNXExportIR
 /// layers. Every layer of a group reads the same tensors, and the graph builder keeps one value
 /// per tensor, so the export stores each group once: about the checkpoint's size, not layers × it.
 public struct ALBERT: EncoderModel {
-    public static let entry = ArchitectureEntry(modelTypes: ["albert"], tasks: Task.encoderTasks) { try ALBERT($0, $1) }
+    public static let entry = ArchitectureEntry(modelTypes: ["albert"], tasks: Task.encoderTasks, make: { try ALBERT($0, $1) },
+                                                originalNames: [.tensorflow: googleNames])
 
     let config: BertFamilyConfig
     let embeddingSize: Int

@@ -2,11 +2,11 @@ import Foundation
 import ONNXExportIR
 
 /// Finds a checkpoint's config and gives it in transformers' form: `config.json` as it is, or an
-/// original config translated — Google's `bert_config.json` (BertConfig's own keys, no
-/// `model_type`), OpenAI's GPT-2 `hparams.json` (`n_vocab`, `n_ctx`, ...).
+/// original config translated (`OriginalConfig.known`: Google's `bert_config.json` and
+/// `albert_config.json`, OpenAI's GPT-2 `hparams.json`).
 public enum ConfigLocator {
     /// The config files looked for in a folder, in order.
-    static let candidates = ["config.json", "bert_config.json", "hparams.json"]
+    static let candidates = ["config.json", "bert_config.json", "albert_config.json", "hparams.json"]
 
     /// `explicit` (a `--config` file) wins; `modelType` fills in a missing `model_type`.
     public static func load(folder: String, explicit: String? = nil, modelType: String? = nil) throws -> ConfigReader {
@@ -21,12 +21,15 @@ public enum ConfigLocator {
             // transformers' own converter did.
             return ConfigReader(origin: "\(folder) (no config: \(modelType) defaults)", fields: ["model_type": modelType])
         } else {
-            throw ExportError("\((folder as NSString).appendingPathComponent("config.json")): no such file; a checkpoint folder needs a config.json, bert_config.json or hparams.json (or pass --config, or --model-type to use the architecture's defaults)")
+            throw ExportError("\((folder as NSString).appendingPathComponent("config.json")): no such file; a checkpoint folder needs one of \(candidates.joined(separator: ", ")) (or pass --config, or --model-type to use the architecture's defaults)")
         }
         return try translate(try ConfigReader(file: path), modelType: modelType)
     }
 
-    /// Adds what an original config lacks so the architecture reads it like a transformers one.
+    /// Adds what an original config lacks so the architecture reads it like a transformers one:
+    /// `model_type` (`modelType`, the `--model-type` given, wins over what the file looks like)
+    /// and transformers' spelling of renamed keys. Every other key stays as it is, as
+    /// transformers' `from_json_file` keeps them.
     public static func translate(_ config: ConfigReader, modelType: String?) throws -> ConfigReader {
         var fields = config.fields
         if config.has("model_type") {
@@ -35,18 +38,12 @@ public enum ConfigLocator {
             }
             return config
         }
-        if config.has("n_vocab") || config.has("n_ctx") {
-            // GPT-2's hparams.json
-            let renames = ["n_vocab": "vocab_size", "n_ctx": "n_positions"]
-            for (old, new) in renames where fields[old] != nil && fields[new] == nil { fields[new] = fields[old] }
-            fields["model_type"] = modelType ?? "gpt2"
-        } else if let modelType {
-            fields["model_type"] = modelType
-        } else if config.has("type_vocab_size") && config.has("num_hidden_layers") {
-            fields["model_type"] = "bert"   // bert_config.json
-        } else {
+        let original = OriginalConfig.recognized(config, fileName: (config.origin as NSString).lastPathComponent)
+        guard let type = modelType ?? original?.modelType else {
             throw ExportError("\(config.origin): required key 'model_type' is missing; supported model types: \(ArchitectureRegistry.supportedModelTypes.joined(separator: ", "))")
         }
+        for (old, new) in original?.renames ?? [:] where fields[old] != nil && fields[new] == nil { fields[new] = fields[old] }
+        fields["model_type"] = type
         return ConfigReader(origin: config.origin, fields: fields)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import ONNXExportIR
 
 /// How a weight in an original checkpoint becomes the tensor transformers expects.
@@ -10,7 +9,8 @@ public enum LayoutChange: Sendable {
     case squeeze
 }
 
-/// One renaming rule: `{i}` matches a layer number, the same `{i}` is put in the new name.
+/// One renaming rule: placeholders such as `{i}` (or several, `{g}` and `{j}`) match numbers in the
+/// original name and are put back where the same placeholders stand in the transformers name.
 public struct NameRule: Sendable {
     public var original: String
     public var transformers: String
@@ -25,39 +25,43 @@ public struct NameRule: Sendable {
 /// format-only. Tensors no rule names (optimizer slots, `global_step`) are left out.
 public struct NameTable: Sendable {
     public var rules: [NameRule]
-    public init(_ rules: [NameRule]) { self.rules = rules }
+    /// Prefixes a layout may put before any of its names: a checkpoint saved from a graph that
+    /// loaded a TF-Hub module holds `module/bert/...` where the original release holds
+    /// `bert/...`. A name is matched as it is first, then without the prefix.
+    public var optionalPrefixes: [String]
+
+    public init(_ rules: [NameRule], optionalPrefixes: [String] = []) {
+        self.rules = rules; self.optionalPrefixes = optionalPrefixes
+    }
 
     /// The store under transformers' names, layouts changed as the rules say.
     /// `label` says whose layout this is, for the error when nothing matches (`bert TensorFlow`).
     public func translate(_ store: WeightStore, label: String = "this architecture's original") throws -> WeightStore {
-        // Rules without `{i}` are exact names, looked up directly; the rest are matched as patterns.
-        let exact = Dictionary(rules.filter { !$0.original.contains("{i}") }.map { ($0.original, $0) }, uniquingKeysWith: { a, _ in a })
-        let compiled = try rules.filter { $0.original.contains("{i}") }.map { rule -> (NSRegularExpression, NameRule) in
-            let escaped = NSRegularExpression.escapedPattern(for: rule.original).replacingOccurrences(of: "\\{i\\}", with: "([0-9]+)")
-            return (try NSRegularExpression(pattern: "^" + escaped + "$"), rule)
+        let compiled = try rules.map(NamePattern.init)
+        // Exact names are looked up directly; the rest are matched as patterns, in table order.
+        let exact = Dictionary(compiled.filter(\.isExact).map { ($0.rule.original, $0.rule) }, uniquingKeysWith: { a, _ in a })
+        let patterns = compiled.filter { !$0.isExact }
+
+        func match(_ name: String) -> (target: String, rule: NameRule)? {
+            let unprefixed = optionalPrefixes.filter { name.hasPrefix($0) }.map { String(name.dropFirst($0.count)) }
+            for candidate in [name] + unprefixed {
+                if let rule = exact[candidate] { return (rule.transformers, rule) }
+                for pattern in patterns {
+                    if let target = pattern.target(for: candidate) { return (target, pattern.rule) }
+                }
+            }
+            return nil
         }
+
         var out: [String: TensorData] = [:]
+        var source: [String: String] = [:]
         for (name, tensor) in store.tensors.sorted(by: { $0.key < $1.key }) {
-            if let rule = exact[name] {
-                guard out[rule.transformers] == nil else {
-                    throw ExportError("\(store.origin): '\(name)' and another tensor both map to '\(rule.transformers)'")
-                }
-                out[rule.transformers] = try Self.apply(rule.change, to: tensor, name: name, origin: store.origin)
-                continue
+            guard let (target, rule) = match(name) else { continue }
+            if let other = source[target] {
+                throw ExportError("\(store.origin): '\(other)' and '\(name)' both map to '\(target)'")
             }
-            let range = NSRange(name.startIndex..., in: name)
-            for (regex, rule) in compiled {
-                guard let match = regex.firstMatch(in: name, range: range) else { continue }
-                var target = rule.transformers
-                if match.numberOfRanges > 1, let r = Range(match.range(at: 1), in: name) {
-                    target = target.replacingOccurrences(of: "{i}", with: String(name[r]))
-                }
-                guard out[target] == nil else {
-                    throw ExportError("\(store.origin): '\(name)' and another tensor both map to '\(target)'")
-                }
-                out[target] = try Self.apply(rule.change, to: tensor, name: name, origin: store.origin)
-                break
-            }
+            source[target] = name
+            out[target] = try Self.apply(rule.change, to: tensor, name: name, origin: store.origin)
         }
         guard !out.isEmpty else {
             let example = store.tensors.keys.sorted().first.map { " (e.g. '\($0)')" } ?? ""

@@ -58,6 +58,8 @@ extension PickleUnpickler {
             return try encode(args, fail: fail)
         case .storageClass, .dtype:
             throw fail("is not called by torch.save; refusing the call")
+        case .opaque(let opaque):
+            return try opaqueCall(opaque, args, fail: fail)
         }
     }
 
@@ -75,38 +77,14 @@ extension PickleUnpickler {
         return try call(type, arguments: arguments)
     }
 
-    /// BUILD: sets an object's state. Only a dict (an OrderedDict's `_metadata`) or a tensor may
-    /// take one, and the state is dropped: no weight depends on it.
+    /// BUILD: sets an object's state. Only a dict (an OrderedDict's `_metadata`), a tensor or a
+    /// placeholder (a NumPy array's shape, dtype and bytes) may take one, and the state is
+    /// dropped: no weight depends on it.
     mutating func build(on target: PickleValue, state: PickleValue) throws {
         switch target {
-        case .dict, .tensor: return
-        default: throw input.error("sets the state of \(target.kindName); only an OrderedDict or a tensor may take state")
+        case .dict, .tensor, .opaque: return
+        default: throw input.error("sets the state of \(target.kindName); only an OrderedDict, a tensor or a NumPy placeholder may take state")
         }
-    }
-
-    /// BINPERSID: `('storage', storage class, key, location, numel)` → a storage reference.
-    /// A key named again must name the same storage (tensors sharing it are views of it).
-    mutating func persistentLoad(_ id: PickleValue) throws -> PickleValue {
-        let expected = "expected ('storage', storage class, key, location, numel)"
-        guard let fields = heap.items(of: id), fields.count == 5, fields[0] == .string("storage") else {
-            throw input.error("persistent id is \(describe(heap.items(of: id) ?? [id])), \(expected)")
-        }
-        guard case .global(.storageClass(let type)) = fields[1], case .string(let key) = fields[2],
-              case .string(let location) = fields[3], case .int(let count) = fields[4], count >= 0 else {
-            throw input.error("persistent id is \(describe(fields)), \(expected)")
-        }
-        let reference = PickleStorageReference(elementType: type, key: key, location: location, elementCount: count)
-        if let existing = storageOfKey[key] {
-            let earlier = heap.storages[existing]
-            guard earlier.elementType == type, earlier.elementCount == count else {
-                throw input.error("storage '\(key)' is named again with a different type or size (\(describe(fields)))")
-            }
-            return .storage(existing)
-        }
-        try countObject()
-        heap.storages.append(reference)
-        storageOfKey[key] = heap.storages.count - 1
-        return .storage(heap.storages.count - 1)
     }
 
     /// `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])`

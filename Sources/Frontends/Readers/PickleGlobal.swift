@@ -8,7 +8,10 @@ import ONNXExportIR
 /// and any other name is refused at the opcode that names it. The list is what `torch.save`
 /// writes for a state_dict: `collections.OrderedDict`, the `torch._utils._rebuild_*` functions,
 /// `torch.nn.parameter.Parameter`, the storage classes and dtypes, `torch.Size`, `torch.device`,
-/// and `_codecs.encode` (how protocol 2 pickles `bytes`).
+/// and `_codecs.encode` (how protocol 2 pickles `bytes`). Legacy (pre-1.6) checkpoints saved from a
+/// GPU may name `torch.cuda.FloatStorage` and friends, which torch maps to the same classes.
+/// Besides these, a few NumPy globals become placeholders that can never be weights (`opaque`,
+/// see `PickleOpaqueGlobal` for why that is safe).
 enum PickleGlobal: Equatable, Sendable {
     case orderedDict
     case rebuildTensorV2
@@ -23,6 +26,8 @@ enum PickleGlobal: Equatable, Sendable {
     case size
     case device
     case codecsEncode
+    /// An object kept as a placeholder, never built (NumPy arrays beside the weights).
+    case opaque(PickleOpaqueGlobal)
 
     /// The allowed global `module.name`, or nil.
     static func resolve(module: String, name: String) -> PickleGlobal? {
@@ -41,7 +46,9 @@ enum PickleGlobal: Equatable, Sendable {
             if let type = storageClasses[name] { return .storageClass(type) }
             if let type = dtypes[name] { return .dtype(type) }
             return nil
-        default: return nil
+        case ("torch.cuda", _):
+            return storageClasses[name].map { .storageClass($0) }
+        default: return PickleOpaqueGlobal.resolve(module: module, name: name).map { .opaque($0) }
         }
     }
 
@@ -97,6 +104,7 @@ enum PickleGlobal: Equatable, Sendable {
         case .size: return "torch.Size"
         case .device: return "torch.device"
         case .codecsEncode: return "_codecs.encode"
+        case .opaque(let global): return global.description
         }
     }
 }

@@ -25,33 +25,48 @@ struct PickleUnpickler {
         var maximumObjects = 1 << 23
     }
 
+    /// The persistent ids a storage may have: the zip format's `('storage', class, key, location,
+    /// numel)`, or the legacy format's, which appends a `view_metadata` (None, or a view of the storage).
+    enum StorageIDs { case zip, legacy }
+
     struct Result {
         var root: PickleValue
         var heap: PickleHeap
+        /// The byte after STOP: where the next pickle of a stream starts.
+        var end: Int
     }
 
     /// Runs the pickle in `bytes`; `origin` starts every error message (the file path first).
-    static func unpickle(_ bytes: [UInt8], origin: String, limits: Limits = Limits()) throws -> Result {
-        var machine = PickleUnpickler(input: PickleInput(bytes, origin: origin), limits: limits)
-        let root = try machine.run()
-        return Result(root: root, heap: machine.heap)
+    static func unpickle(_ bytes: [UInt8], origin: String, limits: Limits = Limits(), storageIDs: StorageIDs = .zip) throws -> Result {
+        var machine = PickleUnpickler(input: PickleInput(bytes, origin: origin), limits: limits, storageIDs: storageIDs)
+        return try machine.result()
     }
 
     var input: PickleInput
     let limits: Limits
+    let storageIDs: StorageIDs
     var stack: [PickleValue] = []
     /// Stack heights at each open MARK.
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
     var heap = PickleHeap()
     var storageOfKey: [String: Int] = [:]
+    /// Legacy storage views by their own key (`view_metadata[0]`).
+    var storageOfView: [String: Int] = [:]
     /// Bytes made by calls (`_codecs.encode`), bounded by the pickle's size so memoized strings
     /// encoded again and again cannot multiply memory.
     var madeBytes = 0
 
-    init(input: PickleInput, limits: Limits) {
+    init(input: PickleInput, limits: Limits, storageIDs: StorageIDs = .zip) {
         self.input = input
         self.limits = limits
+        self.storageIDs = storageIDs
+    }
+
+    /// Runs the pickle to its STOP.
+    mutating func result() throws -> Result {
+        let root = try run()
+        return Result(root: root, heap: heap, end: input.position)
     }
 
     mutating func run() throws -> PickleValue {
@@ -117,6 +132,7 @@ struct PickleUnpickler {
         case .frame:
             let length = try input.count(8, "the frame length")
             guard length <= input.remaining else {
+                input.noteRanOut()
                 throw input.error("a frame of \(length) bytes is longer than the \(input.remaining) bytes left; is the pickle truncated?")
             }
         case .stop:

@@ -26,6 +26,9 @@ enum PickleValue: Equatable, Sendable {
     case tensor(Int)
     /// A `torch.device`, by its description (`cpu`, `cuda:0`).
     case device(String)
+    /// An object that is neither data nor a weight, kept only as its class name (`numpy.ndarray`);
+    /// see `PickleOpaqueGlobal`. Nothing of it was built or read.
+    case opaque(String)
 
     /// What a message calls the value's kind.
     var kindName: String {
@@ -44,19 +47,23 @@ enum PickleValue: Equatable, Sendable {
         case .storage: return "a storage"
         case .tensor: return "a tensor"
         case .device: return "a torch.device"
+        case .opaque(let type): return "a \(type) (not read)"
         }
     }
 }
 
-/// A `persistent_id` of a storage: `('storage', storage class, key, location, numel)`.
+/// A `persistent_id` of a storage: `('storage', storage class, key, location, numel)`, plus in the
+/// legacy format a `view_metadata`, which makes the reference a view of part of the storage.
 struct PickleStorageReference: Equatable, Sendable {
     /// nil for `UntypedStorage`, whose `numel` counts bytes.
     var elementType: DataType?
-    /// The record name under `<prefix>/data/`.
+    /// The record name under `<prefix>/data/` (zip), or the storage's key in the legacy key list.
     var key: String
     var location: String
-    /// Elements of `elementType` (bytes for an untyped storage).
+    /// Elements of `elementType` (bytes for an untyped storage); for a view, the view's elements.
     var elementCount: Int
+    /// For a legacy storage view, where it starts in storage `key`, in elements; nil otherwise.
+    var viewOffset: Int? = nil
 }
 
 /// A tensor rebuilt by `_rebuild_tensor_v2/v3`: a view of a storage.

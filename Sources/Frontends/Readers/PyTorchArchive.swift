@@ -1,12 +1,13 @@
 import ONNXExportIR
 
-/// One `torch.save` zip archive: its records, found under one prefix, and its pickle, run.
+/// One `torch.save` zip archive: its records, found under one prefix, its pickle, and its
+/// storages (one record each, `PyTorchStorages`).
 ///
 /// Records (`reference/formats.md` §4): `<prefix>/data.pkl` (the pickled object), `<prefix>/byteorder`
 /// (`little` or `big`; absent before torch 1.10, meaning little), and one `<prefix>/data/<key>`
 /// per storage. The prefix is the file's base name without extension when torch.save was given a
 /// path and `archive` when it was given a stream, so it is found from the `*/data.pkl` record.
-struct PyTorchArchive {
+struct PyTorchArchive: PyTorchStorages {
     let path: String
     let zip: ZipArchive
     let prefix: String
@@ -16,26 +17,39 @@ struct PyTorchArchive {
     static let maximumPickleSize = 256 << 20
 
     init(path: String) throws {
-        self.path = path
         let file = try ReadOnlyFile(path: path)
-        try PyTorchFileKind.checkIsZip(file)
+        guard try PyTorchFileKind.of(file) == .zip else {
+            throw ExportError("\(path): is a legacy (pre-1.6) torch.save file, not a zip archive")
+        }
+        try self.init(zipFile: file)
+    }
+
+    /// `file`, already known to start like a zip archive.
+    init(zipFile file: ReadOnlyFile) throws {
+        path = file.path
         zip = try ZipArchive(file: file)
         prefix = try Self.prefix(of: zip)
         try checkNotTorchScript()
         try checkByteOrder()
     }
 
-    /// The state dict's tensors by name.
-    func tensors() throws -> [String: TensorData] {
+    /// The pickled object, run.
+    func unpickle() throws -> PickleUnpickler.Result {
         let record = "\(prefix)/data.pkl"
         let pickle = try zip.locate(record).readAll(limit: Self.maximumPickleSize)
-        let result = try PickleUnpickler.unpickle(pickle, origin: "\(path): pickle '\(record)'")
-        return try PyTorchStateDict(archive: self, heap: result.heap).tensors(root: result.root)
+        return try PickleUnpickler.unpickle(pickle, origin: "\(path): pickle '\(record)'")
     }
 
-    /// The storage record `<prefix>/data/<key>`, located.
-    func storageRecord(_ key: String) -> ZipEntry? {
-        zip.entry(named: "\(prefix)/data/\(key)")
+    /// The record `<prefix>/data/<key>`, checked to hold exactly the storage's bytes.
+    func locate(_ storage: PickleStorageReference, byteCount: Int, fail: (String) -> ExportError) throws -> any PyTorchStorageBytes {
+        guard let entry = zip.entry(named: "\(prefix)/data/\(storage.key)") else {
+            throw fail("its storage '\(storage.key)' has no record '\(prefix)/data/\(storage.key)' in the archive")
+        }
+        guard entry.uncompressedSize == byteCount else {
+            let kind = storage.elementType.map { "\(storage.elementCount) elements of \($0)" } ?? "\(storage.elementCount) bytes"
+            throw fail("its storage '\(storage.key)' is \(kind) (\(byteCount) bytes), but record '\(entry.name)' holds \(entry.uncompressedSize)")
+        }
+        return try zip.locate(entry)
     }
 
     /// The prefix of the only `<prefix>/data.pkl` record.

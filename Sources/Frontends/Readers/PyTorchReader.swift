@@ -1,19 +1,21 @@
 import Foundation
 import ONNXExportIR
 
-/// Reads PyTorch `torch.save` checkpoints (`pytorch_model.bin`, the zip format of torch ≥ 1.6)
-/// without PyTorch and without executing anything.
+/// Reads PyTorch `torch.save` checkpoints (`pytorch_model.bin`: the zip format of torch ≥ 1.6, and
+/// the legacy stream of pickles before it) without PyTorch and without executing anything.
 ///
-/// The archive's `data.pkl` is run by a restricted unpickler that knows only the globals a
-/// state_dict needs (tensor rebuild functions, storage classes, dtypes, `OrderedDict`); any other
-/// global, such as `os.system`, is refused where the pickle names it. Tensors come back lazy:
-/// a file region of the storage record (records are stored uncompressed by torch), or a producer
-/// that inflates a deflated record while streaming, checking its size and CRC-32.
+/// The pickle (the archive's `data.pkl`, or the legacy file's object pickle) is run by a restricted
+/// unpickler that knows only the globals a state_dict needs (tensor rebuild functions, storage
+/// classes, dtypes, `OrderedDict`), plus NumPy arrays kept as placeholders that are never built;
+/// any other global, such as `os.system`, is refused where the pickle names it. Tensors come back
+/// lazy: a file region of the storage (records are stored uncompressed by torch; legacy storages
+/// lie raw after the pickles), or a producer that inflates a deflated record while streaming,
+/// checking its size and CRC-32.
 ///
 /// Supported: every dense dtype the IR has (float32/16/64, bfloat16, int64/32/16/8, uint8/16/32/64,
 /// bool), typed and untyped storages (`_rebuild_tensor_v2/v3`), parameters, shared storages and
 /// `storage_offset`, 0-d and empty tensors, row-major views and transposed 2-D ones, Zip64.
-/// Refused with a message naming the file (and tensor): the legacy pre-1.6 format, TorchScript
+/// Refused with a message naming the file (and tensor): the tar format of torch < 0.4, TorchScript
 /// archives, big-endian checkpoints, other views, nested checkpoints, encrypted or damaged zips.
 ///
 /// ```swift
@@ -29,9 +31,9 @@ public enum PyTorchReader {
     /// pickled `TrainingArguments`, which the unpickler would rightly refuse).
     static let nonWeightFiles: Set<String> = ["training_args.bin"]
 
-    /// The tensors of one `torch.save` archive, as lazy references.
+    /// The tensors of one `torch.save` file (zip or legacy), as lazy references.
     public static func read(file path: String) throws -> [String: TensorData] {
-        try PyTorchArchive(path: path).tensors()
+        try PyTorchSavedFile(path: path).stateDict()
     }
 
     /// Opens a folder's PyTorch weights, in the order transformers looks for them:

@@ -7,19 +7,21 @@ import ONNXExportIR
 /// only deeper down (`{"model": state_dict, "optimizer": ...}`) is refused with a hint, since
 /// guessing which part holds the weights could pick the wrong one.
 ///
-/// Each tensor is a view of a storage record: its bytes are `size` elements from `storage_offset`
-/// in row-major order (or the transpose of a 2-D block), checked to lie inside the record.
+/// Each tensor is a view of a storage: its bytes are `size` elements from `storage_offset` in
+/// row-major order (or the transpose of a 2-D block), checked to lie inside the storage, wherever
+/// the file keeps it (`PyTorchStorages`: a zip record, or a section of a legacy file).
 struct PyTorchStateDict {
-    let archive: PyTorchArchive
+    let storages: any PyTorchStorages
     let heap: PickleHeap
 
+    /// The tensors of the state_dict `root` (the whole pickle, or a dict inside it).
     func tensors(root: PickleValue) throws -> [String: TensorData] {
-        let path = archive.path
+        let path = storages.path
         guard case .dict(let rootIndex) = root else {
             throw ExportError("\(path): the pickle holds \(root.kindName), expected a state_dict (a dict of name → tensor)")
         }
         let entries = heap.dicts[rootIndex].entries
-        var located: [Int: ZipEntryData] = [:]
+        var located: [Int: any PyTorchStorageBytes] = [:]
         var tensors: [String: TensorData] = [:]
         for (key, value) in entries {
             switch value {
@@ -46,8 +48,8 @@ struct PyTorchStateDict {
     }
 
     /// One tensor record as lazy bytes of its storage.
-    private func tensor(named name: String, _ record: PickleTensorRecord, located: inout [Int: ZipEntryData]) throws -> TensorData {
-        let path = archive.path
+    private func tensor(named name: String, _ record: PickleTensorRecord, located: inout [Int: any PyTorchStorageBytes]) throws -> TensorData {
+        let path = storages.path
         let fail = { (problem: String) in ExportError("\(path): tensor '\(name)': \(problem)") }
         let storage = heap.storages[record.storage]
         let dtype: DataType
@@ -70,7 +72,13 @@ struct PyTorchStateDict {
         if tensorBytes == 0 {
             return TensorData(dtype: dtype, shape: record.size, storage: .inline([]))
         }
-        let data = try storageData(storage, index: record.storage, bytes: storageBytes, located: &located, fail: fail)
+        let data: any PyTorchStorageBytes
+        if let known = located[record.storage] {
+            data = known
+        } else {
+            data = try storages.locate(storage, byteCount: storageBytes, fail: fail)
+            located[record.storage] = data
+        }
 
         guard let layout = PyTorchTensorLayout.classify(size: record.size, stride: record.stride) else {
             throw fail("is a non-contiguous view (size \(record.size), stride \(record.stride), storage offset \(record.storageOffset));"
@@ -87,22 +95,6 @@ struct PyTorchStateDict {
         case .transposed2D(let rows, let cols):
             return try data.tensor(byteOffset: start, dtype: dtype, shape: [cols, rows]).transposed()
         }
-    }
-
-    /// The record of a storage, located once and checked to hold exactly the storage's bytes.
-    private func storageData(_ storage: PickleStorageReference, index: Int, bytes: Int,
-                             located: inout [Int: ZipEntryData], fail: (String) -> ExportError) throws -> ZipEntryData {
-        if let data = located[index] { return data }
-        guard let entry = archive.storageRecord(storage.key) else {
-            throw fail("its storage '\(storage.key)' has no record '\(archive.prefix)/data/\(storage.key)' in the archive")
-        }
-        guard entry.uncompressedSize == bytes else {
-            let kind = storage.elementType.map { "\(storage.elementCount) elements of \($0)" } ?? "\(storage.elementCount) bytes"
-            throw fail("its storage '\(storage.key)' is \(kind) (\(bytes) bytes), but record '\(entry.name)' holds \(entry.uncompressedSize)")
-        }
-        let data = try archive.zip.locate(entry)
-        located[index] = data
-        return data
     }
 
     /// Whether a tensor can be reached from `value` through containers (iterative, each
