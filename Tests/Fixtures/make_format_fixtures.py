@@ -31,11 +31,14 @@ What it writes (``Tests/Fixtures/formats/<model>/``, < 1.5 MB in all)::
                    word-embedding storage) + config.json
       bin-sharded/ pytorch_model.bin.index.json + pytorch_model-0000{1,2}-of-00002.bin (state dict without the
                    tied aliases, as save_pretrained writes it, split in two) + config.json
+      legacy-bin/  the bin/ state dict in torch.save's legacy (pre-1.6) format (_use_new_zipfile_serialization=False:
+                   pickles, then raw storages), tied aliases sharing one storage + config.json
     gpt2/        GPT2LMHeadModel (n_embd 32, 4 heads, 2 layers, vocab 97, n_ctx 32, gelu_new)
       reference/   config.json + model.safetensors
       tf/          OpenAI's layout: model.ckpt.{index,data-00000-of-00001}, checkpoint, hparams.json, and a
                    tiny byte-level BPE tokenizer as download_model.py fetches it (encoder.json, vocab.bpe)
       bin/         pytorch_model.bin (torch.save(state_dict), lm_head.weight tied) + config.json
+      legacy-bin-sharded/  the saved keys in two legacy-format shards + pytorch_model.bin.index.json + config.json
     albert/      AlbertForPreTraining (embedding 16, hidden 24, 4 heads, 2 layers in 1 group of 2 inner layers, vocab 99,
                  intermediate 37, exact gelu as albert_config.json's "gelu" reads in transformers)
       reference/   config.json + model.safetensors (save_pretrained: tied predictions.decoder.weight/bias left out)
@@ -375,8 +378,22 @@ def torch_main(only: list[str]) -> int:
                 names = json.loads(str(z["__order__"]))
                 return names, [z[n] for n in names]
 
-    def save_bin(state: dict, path: Path) -> None:
-        torch.save(state, path)
+    def save_bin(state: dict, path: Path, legacy: bool = False) -> None:
+        torch.save(state, path, _use_new_zipfile_serialization=not legacy)
+
+    def save_sharded(full: dict, keys: list[str], folder: Path, legacy: bool = False) -> None:
+        """`keys` of `full` in two pytorch_model-0000N-of-00002.bin shards with the index transformers writes."""
+        folder.mkdir()
+        half = len(keys) // 2
+        weight_map, total = {}, 0
+        for i, part in enumerate((keys[:half], keys[half:])):
+            fname = f"pytorch_model-{i + 1:05d}-of-00002.bin"
+            save_bin({k: full[k] for k in part}, folder / fname, legacy=legacy)
+            for k in part:
+                weight_map[k] = fname
+                total += full[k].numel() * full[k].element_size()
+        index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+        (folder / "pytorch_model.bin.index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
     def config_fields(saved: dict, cls, required: list[str], optional: list[str]) -> dict:
         """Fields a converted config.json must carry (required: present and equal) or may leave to transformers'
@@ -693,21 +710,16 @@ def torch_main(only: list[str]) -> int:
 
         # bin-sharded/: the saved keys (no tied aliases, as save_pretrained leaves them out) in two shards
         shard_dir = root / "bin-sharded"
-        shard_dir.mkdir()
         full = model.state_dict()
-        keys = [k for k in full if k in ref.saved_keys]
-        half = len(keys) // 2
-        weight_map, total = {}, 0
-        for i, part in enumerate((keys[:half], keys[half:])):
-            fname = f"pytorch_model-{i + 1:05d}-of-00002.bin"
-            save_bin({k: full[k] for k in part}, shard_dir / fname)
-            for k in part:
-                weight_map[k] = fname
-                total += full[k].numel() * full[k].element_size()
-        index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
-        (shard_dir / "pytorch_model.bin.index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        save_sharded(full, [k for k in full if k in ref.saved_keys], shard_dir)
         shutil.copy(root / "reference" / "config.json", shard_dir / "config.json")
         check_folder(shard_dir)
+
+        # legacy-bin/: bin/'s state dict in the legacy (pre-1.6) torch.save format
+        (root / "legacy-bin").mkdir()
+        save_bin(model.state_dict(), root / "legacy-bin" / "pytorch_model.bin", legacy=True)
+        shutil.copy(root / "reference" / "config.json", root / "legacy-bin" / "config.json")
+        check_folder(root / "legacy-bin")
 
         # tf/: Google's checkpoint layout, written by TensorFlow
         tf_dir = root / "tf"
@@ -740,6 +752,9 @@ def torch_main(only: list[str]) -> int:
                                   "aliases of the word embeddings / cls.predictions.bias storages"},
                 "bin-sharded": {"folder": "bin-sharded",
                                 "layout": "pytorch_model.bin.index.json + 2 zip shards, no tied aliases"},
+                "legacy-bin": {"folder": "legacy-bin",
+                               "layout": "torch.save(state_dict, _use_new_zipfile_serialization=False): the legacy "
+                                         "stream of pickles, then raw storages; tied aliases share one storage"},
             },
             convert={
                 "model_type": "bert",
@@ -919,6 +934,11 @@ def torch_main(only: list[str]) -> int:
         shutil.copy(root / "reference" / "config.json", root / "bin" / "config.json")
         helpers["check_folder"](root / "bin")
 
+        full = ref.model.state_dict()
+        save_sharded(full, [k for k in full if k in ref.saved_keys], root / "legacy-bin-sharded", legacy=True)
+        shutil.copy(root / "reference" / "config.json", root / "legacy-bin-sharded" / "config.json")
+        helpers["check_folder"](root / "legacy-bin-sharded")
+
         tf_dir = root / "tf"
         tf_dir.mkdir()
         variables = gpt2_to_openai_tf({k: ref.sd[k] for k in sorted(ref.saved_keys, key=gpt2_order)})
@@ -948,6 +968,9 @@ def torch_main(only: list[str]) -> int:
                                  "(+ encoder.json, vocab.bpe)"},
                 "bin": {"folder": "bin",
                         "layout": "torch.save(state_dict) zip; lm_head.weight an alias of transformer.wte.weight"},
+                "legacy-bin-sharded": {"folder": "legacy-bin-sharded",
+                                       "layout": "pytorch_model.bin.index.json + 2 shards in the legacy (pre-1.6) "
+                                                 "torch.save format, no tied aliases"},
             },
             convert={
                 "model_type": "gpt2",
