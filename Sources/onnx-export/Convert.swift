@@ -22,19 +22,26 @@ struct Convert: ParsableCommand {
             encoder.json / vocab.bpe as vocab.json / merges.txt, ALBERT's 30k-clean.model as \
             spiece.model).
 
-            Example:
+            With --model-type xlm, --tf-checkpoint is one of facebookresearch/XLM's pretrained files \
+            (mlm_en_2048.pth ...; torch.save's legacy pre-1.6 format, or zip), read by the restricted \
+            unpickler: the weights get transformers' names, config.json is the checkpoint's params \
+            (tensors and NumPy arrays left out, model_type added) and vocab.json its dico_word2id, as \
+            transformers' convert_xlm_original_pytorch_checkpoint_to_pytorch.py writes them.
+
+            Examples:
               onnx-export convert --model-type bert --tf-checkpoint uncased_L-12_H-768_A-12/bert_model.ckpt \\
                 --config uncased_L-12_H-768_A-12/bert_config.json --output bert-hf
+              onnx-export convert --model-type xlm --tf-checkpoint mlm_en_2048.pth --output xlm-mlm-en-2048
             """)
     }
 
-    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, albert, gpt2, openai-gpt.", valueName: "TYPE"))
+    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, albert, gpt2, openai-gpt, xlm.", valueName: "TYPE"))
     var modelType: String
 
-    @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt), or the folder of OpenAI GPT numpy parameters.", valueName: "PATH"))
+    @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt), the folder of OpenAI GPT numpy parameters, or XLM's .pth file.", valueName: "PATH"))
     var tfCheckpoint: String
 
-    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint. Not used with xlm, whose config is in the checkpoint.", valueName: "FILE"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Folder to write into.", valueName: "DIR"))
@@ -58,6 +65,7 @@ struct Convert: ParsableCommand {
             let report = try Converter.convert(options)
             print("Converted \(report.tensorCount) tensors (\(ExportSummary.bytes(report.weightBytes))) from \(report.sourceFormat) in \(String(format: "%.2f", report.seconds)) s:")
             for file in report.files { print("  \(file)") }
+            for note in report.notes { print("note: \(note)") }
         } catch let error as ExportError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)

@@ -485,6 +485,35 @@ def compare_config(m: FormatModel, cfg: dict) -> list[str]:
     return problems
 
 
+def reference_problems(path: Path, opset: int, io: dict, ref: dict[str, np.ndarray], task: str, sets: list[str],
+                       compare_where: str | None) -> list[str]:
+    """What is wrong with an exported model against a reference: onnx.checker and the declared ports
+    (``check_exported_model``), then onnxruntime on every input set (``<set>.input.<name>``) against the outputs
+    (``<set>.<task>.<output>``), within ``bounds.tolerance_for``, at the positions where input ``compare_where`` is 1
+    when it is given (left-padded decoder batches)."""
+    shapes = {n: [ref[f"{s}.input.{n}"].shape for s in sets] for n in io["inputs"]}
+    shapes.update({n: [ref[f"{s}.{task}.{n}"].shape for s in sets] for n in io["outputs"]})
+    problems: list[str] = []
+    _, runnable = check_exported_model(path, opset, io, problems, ref_shapes=shapes)
+    if runnable:
+        try:
+            sess = ort_session(path)
+            for s in sets:
+                feeds = {n: ref[f"{s}.input.{n}"] for n in io["inputs"]}
+                where = feeds[compare_where] if compare_where else None
+                for name, got in zip(io["outputs"], sess.run(io["outputs"], feeds)):
+                    want = ref[f"{s}.{task}.{name}"]
+                    if got.shape != want.shape:
+                        problems.append(f"set {s}: {name} has shape {got.shape}, expected {want.shape}")
+                        continue
+                    d, bound = max_abs_diff(got, want, where), tolerance_for(want, where)
+                    if not d <= bound:
+                        problems.append(f"set {s}: {name} max |diff| {d:.3g} > {bound:.3g}")
+        except Exception as e:  # onnxruntime refusing the model or the inputs is one more problem to report
+            problems.append(f"onnxruntime: {type(e).__name__}: {e}")
+    return problems
+
+
 # ------------------------------------------------------------------------------------------------
 # 1. export every format, compare with PyTorch
 
@@ -499,29 +528,7 @@ def test_format_export(m: FormatModel, fmt: str, task: str, opset: int, format_r
         held = sorted(p.name for p in res.out_dir.iterdir()) if res.out_dir.exists() else "nothing"
         pytest.fail(f"export exited 0 but {path} is missing; the folder holds {held}", pytrace=False)
 
-    io = m.meta["tasks"][task]
-    ref = m.reference
-    sets = m.meta["sets"]
-    shapes = {n: [ref[f"{s}.input.{n}"].shape for s in sets] for n in io["inputs"]}
-    shapes.update({n: [ref[f"{s}.{task}.{n}"].shape for s in sets] for n in io["outputs"]})
-    problems: list[str] = []
-    _, runnable = check_exported_model(path, opset, io, problems, ref_shapes=shapes)
-    if runnable:
-        try:
-            sess = ort_session(path)
-            for s in sets:
-                feeds = {n: ref[f"{s}.input.{n}"] for n in io["inputs"]}
-                where = feeds[m.meta["compare_where"]] if m.meta["compare_where"] else None
-                for name, got in zip(io["outputs"], sess.run(io["outputs"], feeds)):
-                    want = ref[f"{s}.{task}.{name}"]
-                    if got.shape != want.shape:
-                        problems.append(f"set {s}: {name} has shape {got.shape}, expected {want.shape}")
-                        continue
-                    d, bound = max_abs_diff(got, want, where), tolerance_for(want, where)
-                    if not d <= bound:
-                        problems.append(f"set {s}: {name} max |diff| {d:.3g} > {bound:.3g}")
-        except Exception as e:  # onnxruntime refusing the model or the inputs is one more problem to report
-            problems.append(f"onnxruntime: {type(e).__name__}: {e}")
+    problems = reference_problems(path, opset, m.meta["tasks"][task], m.reference, task, m.meta["sets"], m.meta["compare_where"])
     if problems:
         pytest.fail(f"{m.name}/{fmt} {task} at opset {opset}:\n  " + "\n  ".join(problems), pytrace=False)
 

@@ -117,23 +117,26 @@ struct PickleHeap: Sendable {
 }
 
 /// A dict in insertion order. Assigning an existing key replaces its value in place, as in
-/// Python; string keys are indexed so filling a dict of 100,000 tensors stays linear.
+/// Python; string keys are indexed so filling a dict of 100,000 tensors stays linear. Keys compare
+/// by their code points, as Python's do: Swift's `==` would make "é" and "e\u{301}" (canonically
+/// equivalent) one key where a vocabulary has two.
 struct PickleDict: Sendable {
     private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
-    private var indexOfString: [String: Int] = [:]
+    private var indexOfString: [[Unicode.Scalar]: Int] = [:]
 
     mutating func set(_ key: PickleValue, _ value: PickleValue) {
         if case .string(let name) = key {
-            if let existing = indexOfString[name] {
+            let scalars = Array(name.unicodeScalars)
+            if let existing = indexOfString[scalars] {
                 entries[existing].value = value
                 return
             }
-            indexOfString[name] = entries.count
+            indexOfString[scalars] = entries.count
         }
         entries.append((key, value))
     }
 
     func value(forString key: String) -> PickleValue? {
-        indexOfString[key].map { entries[$0].value }
+        indexOfString[Array(key.unicodeScalars)].map { entries[$0].value }
     }
 }

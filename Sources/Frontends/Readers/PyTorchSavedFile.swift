@@ -11,6 +11,7 @@ import ONNXExportIR
 /// ```
 struct PyTorchSavedFile {
     let path: String
+    let kind: PyTorchFileKind
     let root: PickleValue
     let heap: PickleHeap
     let storages: any PyTorchStorages
@@ -18,7 +19,8 @@ struct PyTorchSavedFile {
     init(path: String) throws {
         self.path = path
         let file = try ReadOnlyFile(path: path)
-        switch try PyTorchFileKind.of(file) {
+        kind = try PyTorchFileKind.of(file)
+        switch kind {
         case .zip:
             let archive = try PyTorchArchive(zipFile: file)
             let result = try archive.unpickle()

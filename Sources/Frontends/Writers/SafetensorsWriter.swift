@@ -40,20 +40,6 @@ public enum SafetensorsWriter {
         return file.position
     }
 
-    /// A JSON string literal.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, non-ASCII characters as they are (UTF-8), as the reference writer does.
+    static func jsonString(_ s: String) -> String { JSONStringLiteral.quoted(s, asciiOnly: false) }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import ONNXExportFrontends
+import ONNXExportIR
+
+/// One kind of original checkpoint `onnx-export convert` reads. `Converter` asks each source in
+/// turn whether it takes the request, then has it read the original (every check of the input
+/// happens there, before anything is written) and writes what it returns.
+protocol ConversionSource {
+    /// Whether this source converts the checkpoint `options` names (by its model type).
+    static func handles(_ options: ConvertOptions) -> Bool
+    /// The original, read and checked.
+    static func read(_ options: ConvertOptions) throws -> ConvertedCheckpoint
+}
+
+/// An original checkpoint read and checked, ready to be written as a transformers folder.
+struct ConvertedCheckpoint {
+    var modelType: String
+    /// The weights under transformers' names and layouts.
+    var tensors: [String: TensorData]
+    /// Where the tensors come from, for messages.
+    var origin: String
+    /// The converted config, for the check that builds the model once.
+    var config: ConfigReader
+    var sourceFormat: String
+    /// What the conversion left out or could not check, for the report.
+    var notes: [String] = []
+    /// Writes `config.json` and the other files that go beside the weights into a folder, and
+    /// returns their paths.
+    var writeCompanions: (String) throws -> [String]
+}
+
+/// Original checkpoints read from a folder through `Checkpoint` and the architecture's name
+/// tables: Google's TensorFlow BERT and ALBERT, OpenAI's GPT-2 checkpoint and GPT numpy parameters.
+enum OriginalFolderConversion: ConversionSource {
+    static func handles(_ options: ConvertOptions) -> Bool { true }
+
+    static func read(_ options: ConvertOptions) throws -> ConvertedCheckpoint {
+        let folder = checkpointFolder(options.checkpoint)
+        let checkpoint = try Checkpoint(folder: folder, configFile: options.configFile, modelType: options.modelType)
+        return ConvertedCheckpoint(
+            modelType: checkpoint.modelType, tensors: checkpoint.weights.tensors, origin: checkpoint.weights.origin,
+            config: checkpoint.config, sourceFormat: checkpoint.format.description,
+            writeCompanions: { try CompanionFiles.write(config: checkpoint.config, from: folder, to: $0) })
+    }
+
+    /// `--tf-checkpoint` may name a prefix (`model.ckpt`, whose files are `model.ckpt.index` ...)
+    /// or the folder itself.
+    static func checkpointFolder(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return path }
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+}
