@@ -90,7 +90,7 @@ def test_convert_matches_transformers(kind: str, weights: str, converted):
 
 def supported_model_types() -> list[str]:
     p = run_cli(["--help"])
-    found = re.search(r"Architectures \(model_type\):\s*([^\n.]+)", p.stdout)
+    found = re.search(r"Architectures \(model_type\):\s*([^.]+)\.", p.stdout)  # the list wraps over lines
     return [t.strip() for t in found.group(1).split(",")] if found else []
 
 
