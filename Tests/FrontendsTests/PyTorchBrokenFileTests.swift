@@ -91,12 +91,8 @@ import ONNXExportIR
     /// Writes an archive around `pickle` and expects reading it to fail.
     private func expectArchiveFails(pickle: [UInt8], storages: [String: [UInt8]] = [:], extra: [ZipBuilder.Entry] = [],
                                     mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let folder = try ZipTempFolder()
-        defer { folder.remove() }
-        let path = try folder.write("model.bin", PyTorchArchiveBytes.archive(pickle: pickle, storages: storages, extra: extra))
-        expectReaderError(startingWith: path, mentioning: fragments, sourceLocation: sourceLocation) {
-            _ = try PyTorchReader.read(file: path)
-        }
+        try PyTorchArchiveBytes.expectReadFails(PyTorchArchiveBytes.archive(pickle: pickle, storages: storages, extra: extra),
+                                                mentioning: fragments, sourceLocation: sourceLocation)
     }
 
     private static let sixFloats = PyTorchArchiveBytes.float32([1, 2, 3, 4, 5, 6])

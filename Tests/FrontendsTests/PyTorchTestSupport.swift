@@ -49,6 +49,17 @@ enum PyTorchArchiveBytes {
         return builder.bytes()
     }
 
+    /// Writes `bytes` (a zip archive or a legacy stream) to a temp file and expects
+    /// `PyTorchReader.read` to refuse it with a message that names the file and mentions `fragments`.
+    static func expectReadFails(_ bytes: [UInt8], mentioning fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let folder = try ZipTempFolder()
+        defer { folder.remove() }
+        let path = try folder.write("model.bin", bytes)
+        expectReaderError(startingWith: path, mentioning: fragments, sourceLocation: sourceLocation) {
+            _ = try PyTorchReader.read(file: path)
+        }
+    }
+
     static func float32(_ values: [Float]) -> [UInt8] {
         values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * UInt32($0))) } }
     }
