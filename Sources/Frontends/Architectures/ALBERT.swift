@@ -23,15 +23,23 @@ public struct ALBERT: EncoderModel {
         embeddingSize = try c.positiveInt("embedding_size", default: 128)
         groups = try c.positiveInt("num_hidden_groups", default: 1)
         innerGroupLayers = try c.positiveInt("inner_group_num", default: 1)
+        // Every layer reuses a group's weights, so no missing tensor stops an absurd layer count.
+        let runs = try c.product([config.layers, innerGroupLayers], of: "num_hidden_layers × inner_group_num")
+        guard runs <= Self.maximumLayerRuns else {
+            throw ExportError("\(c.origin): num_hidden_layers \(config.layers) × inner_group_num \(innerGroupLayers) is \(runs) layers to run; more than \(Self.maximumLayerRuns) is refused (ALBERT-xxlarge runs 12)")
+        }
         root = Weights(store)
         w = root.base(["albert", ""], probe: "embeddings.word_embeddings.weight")
         try requireConfigShapes()
     }
 
+    /// The most layers (num_hidden_layers × inner_group_num) an export builds.
+    static let maximumLayerRuns = 4096
+
     /// The group layer `i` of `num_hidden_layers` runs: transformers' `int(i / (layers / groups))`,
-    /// in floating point as there (5 layers in 2 groups: 0, 0, 0, 1, 1).
+    /// in floating point as there (5 layers in 2 groups: 0, 0, 0, 1, 1); always below `groups`.
     static func group(ofLayer i: Int, layers: Int, groups: Int) -> Int {
-        Int(Double(i) / (Double(layers) / Double(groups)))
+        min(Int(Double(i) / (Double(layers) / Double(groups))), groups - 1)
     }
 
     /// The groups the layers use, each checked against the config's widths.

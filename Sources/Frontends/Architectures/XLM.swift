@@ -52,7 +52,17 @@ public struct XLM: EncoderModel {
         try requireConfigShapes()
     }
 
+    /// The largest sinusoidal table computed at export (elements): XLM's 512 × 2048 is a 60th of it.
+    static let maximumComputedTable = 1 << 26
+
     private func requireConfigShapes() throws {
+        try w.scope("attentions").requireNumberedScopes(layers, holding: "q_lin.weight", configField: "n_layers")
+        if sinusoidalPositions, !w.has("position_embeddings.weight") {
+            let elements = maxPositions.multipliedReportingOverflow(by: width)
+            guard !elements.overflow, elements.partialValue <= Self.maximumComputedTable else {
+                throw ExportError("\(w.store.origin): the sinusoidal position table to compute (max_position_embeddings \(maxPositions) × emb_dim \(width)) is larger than \(Self.maximumComputedTable) elements; the checkpoint has no position_embeddings.weight to use instead")
+            }
+        }
         try w.requireShape("embeddings.weight", [vocabSize, width], configFields: "vocab_size \(vocabSize), emb_dim \(width)")
         try w.requireShape("position_embeddings.weight", [maxPositions, width],
                            configFields: "max_position_embeddings \(maxPositions), emb_dim \(width)")
