@@ -116,3 +116,34 @@ import ONNXExportIR
         #expect(throws: ExportError.self) { try b.matMulTransposed(x, table) }
     }
 }
+
+/// Native attention's mask: onnxruntime's Attention (23, 24) reads float32's lowest as −∞ and
+/// zeroes a fully masked row, so a float32 mask is clipped one ulp above it.
+@Suite struct NativeAttentionMaskTests {
+    @Test func float32MaskIsClippedAboveTheLowest() throws {
+        let b = GraphBuilder(name: "attention")
+        let q = b.input("q", TensorType(.float32, [.batchSize, 2, .sequenceLength, 4]))
+        let mask = b.input("mask", TensorType(.float32, [.batchSize, 2, .sequenceLength, .sequenceLength]))
+        try b.output(try b.node(.headAttention(scale: 1), q, q, q, mask), name: "y")
+        let nodes = try ModelLowering.lower(b.graph, opset: 23).graph.nodes
+        let clip = try #require(nodes.first { $0.opType == "Max" })
+        let attention = try #require(nodes.first { $0.opType == "Attention" })
+        #expect(clip.inputs.first == "mask")
+        #expect(attention.inputs.last == clip.outputs.first)
+        #expect(try ModelLowering.lower(b.graph, opset: 21).graph.nodes.contains { $0.opType == "Max" } == false)
+    }
+
+    @Test func gatherElementsAndConvolutionLowerWithTheirAttributes() throws {
+        let b = GraphBuilder(name: "ops")
+        let x = b.input("x", TensorType(.float32, [.batchSize, 4, .sequenceLength]))
+        let w = b.literal(.float32(Array(repeating: 0, count: 4 * 2 * 3), shape: [4, 2, 3]))
+        let y = try b.node(.conv1D(padding: 1, groups: 2), x, w, nil)
+        let index = b.input("index", TensorType(.int64, [.batchSize, 4, .sequenceLength]))
+        try b.output(try b.node(.gatherElements(axis: 2), y, index), name: "z")
+        let nodes = try ModelLowering.lower(b.graph, opset: 11).graph.nodes
+        let conv = try #require(nodes.first { $0.opType == "Conv" })
+        #expect(Set(conv.attributes.map(\.name)) == ["pads", "group"])
+        let gather = try #require(nodes.first { $0.opType == "GatherElements" })
+        #expect(gather.attributes.map(\.name) == ["axis"])
+    }
+}

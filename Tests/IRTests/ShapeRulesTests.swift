@@ -61,3 +61,25 @@ import Testing
         #expect(b.graph.type(of: try b.reshape(x, [0, 0, 4, 3])).shape == [.batchSize, .sequenceLength, 4, 3])
     }
 }
+
+/// The ops DeBERTa-v2 added: torch's `gather` along an axis and the 1-D convolution.
+@Suite struct GatherElementsAndConvolutionShapeTests {
+    let b = GraphBuilder(name: "t")
+
+    @Test func gatherElementsTakesTheIndicesShape() throws {
+        let scores = b.input("scores", TensorType(.float32, [.batchSize, 4, .sequenceLength, 16]))
+        let index = b.input("index", TensorType(.int64, [.batchSize, 4, .sequenceLength, .sequenceLength]))
+        let picked = try b.node(.gatherElements(axis: 3), scores, index)
+        #expect(b.graph.type(of: picked) == TensorType(.float32, [.batchSize, 4, .sequenceLength, .sequenceLength]))
+        let flat = b.input("flat", TensorType(.int64, [.sequenceLength, .sequenceLength]))
+        #expect(throws: ExportError.self) { try b.node(.gatherElements(axis: 3), scores, flat) }
+    }
+
+    @Test func convolutionKeepsTheLengthWithSamePadding() throws {
+        let x = b.input("x", TensorType(.float32, [.batchSize, 8, .sequenceLength]))
+        let w = b.literal(.float32(Array(repeating: 0, count: 8 * 4 * 3), shape: [8, 4, 3]))
+        let y = try b.node(.conv1D(padding: 1, groups: 2), x, w, nil)
+        #expect(b.graph.type(of: y) == TensorType(.float32, [.batchSize, 8, .sequenceLength]))
+        #expect(throws: ExportError.self) { try b.node(.conv1D(padding: 1, groups: 1), x, w, nil) }
+    }
+}
