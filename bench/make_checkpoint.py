@@ -90,6 +90,69 @@ def llama_tensors(c):
     yield "lm_head.weight", (c["vocab_size"], h)
 
 
+# albert-base-v2's shape: 128-wide embeddings mapped to 768, 12 layers sharing one group's weights.
+ALBERT_BASE = dict(model_type="albert", vocab_size=30000, embedding_size=128, hidden_size=768, num_hidden_layers=12,
+                   num_hidden_groups=1, inner_group_num=1, num_attention_heads=12, intermediate_size=3072,
+                   max_position_embeddings=512, type_vocab_size=2, hidden_act="gelu_new", layer_norm_eps=1e-12)
+
+
+def albert_tensors(c):
+    h, e, i = c["hidden_size"], c["embedding_size"], c["intermediate_size"]
+    yield "embeddings.word_embeddings.weight", (c["vocab_size"], e)
+    yield "embeddings.position_embeddings.weight", (c["max_position_embeddings"], e)
+    yield "embeddings.token_type_embeddings.weight", (c["type_vocab_size"], e)
+    yield "embeddings.LayerNorm.weight", (e,)
+    yield "embeddings.LayerNorm.bias", (e,)
+    yield "encoder.embedding_hidden_mapping_in.weight", (h, e)
+    yield "encoder.embedding_hidden_mapping_in.bias", (h,)
+    for g in range(c["num_hidden_groups"]):
+        for n in range(c["inner_group_num"]):
+            p = f"encoder.albert_layer_groups.{g}.albert_layers.{n}."
+            for m in ("attention.query", "attention.key", "attention.value", "attention.dense"):
+                yield p + m + ".weight", (h, h)
+                yield p + m + ".bias", (h,)
+            for m in ("attention.LayerNorm", "full_layer_layer_norm"):
+                yield p + m + ".weight", (h,)
+                yield p + m + ".bias", (h,)
+            yield p + "ffn.weight", (i, h)
+            yield p + "ffn.bias", (i,)
+            yield p + "ffn_output.weight", (h, i)
+            yield p + "ffn_output.bias", (h,)
+    yield "pooler.weight", (h, h)
+    yield "pooler.bias", (h,)
+
+
+# microsoft/deberta-v3-base's shape: 128k vocabulary, 12 layers, disentangled attention with 256
+# log buckets over 512 positions, shared attention keys, no absolute positions or token types.
+DEBERTA_V3_BASE = dict(model_type="deberta-v2", vocab_size=128100, hidden_size=768, num_hidden_layers=12,
+                       num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512, type_vocab_size=0,
+                       hidden_act="gelu", layer_norm_eps=1e-7, relative_attention=True, max_relative_positions=-1,
+                       position_buckets=256, norm_rel_ebd="layer_norm", share_att_key=True, pos_att_type="p2c|c2p",
+                       position_biased_input=False, pad_token_id=0)
+
+
+def deberta_v2_tensors(c):
+    h, i = c["hidden_size"], c["intermediate_size"]
+    yield "embeddings.word_embeddings.weight", (c["vocab_size"], h)
+    yield "embeddings.LayerNorm.weight", (h,)
+    yield "embeddings.LayerNorm.bias", (h,)
+    for n in range(c["num_hidden_layers"]):
+        p = f"encoder.layer.{n}."
+        for m in ("attention.self.query_proj", "attention.self.key_proj", "attention.self.value_proj", "attention.output.dense"):
+            yield p + m + ".weight", (h, h)
+            yield p + m + ".bias", (h,)
+        for m in ("attention.output.LayerNorm", "output.LayerNorm"):
+            yield p + m + ".weight", (h,)
+            yield p + m + ".bias", (h,)
+        yield p + "intermediate.dense.weight", (i, h)
+        yield p + "intermediate.dense.bias", (i,)
+        yield p + "output.dense.weight", (h, i)
+        yield p + "output.dense.bias", (h,)
+    yield "encoder.rel_embeddings.weight", (2 * c["position_buckets"], h)
+    yield "encoder.LayerNorm.weight", (h,)
+    yield "encoder.LayerNorm.bias", (h,)
+
+
 # GPT-2 small (124M): the inference benchmark's decoder.
 GPT2_SMALL = dict(GPT2_LARGE, n_embd=768, n_layer=12, n_head=12)
 
@@ -97,7 +160,8 @@ GPT2_SMALL = dict(GPT2_LARGE, n_embd=768, n_layer=12, n_head=12)
 # onnx-export widens to float32 (4.4 GB of external data) unless asked for --dtype auto.
 LLAMA_4G_BF16 = dict(LLAMA_4G, torch_dtype="bfloat16")
 
-MODELS = {"bert-base": (BERT_BASE, bert_tensors), "gpt2": (GPT2_SMALL, gpt2_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors),
+MODELS = {"bert-base": (BERT_BASE, bert_tensors), "albert-base": (ALBERT_BASE, albert_tensors),
+          "deberta-v3-base": (DEBERTA_V3_BASE, deberta_v2_tensors), "gpt2": (GPT2_SMALL, gpt2_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors),
           "llama-4g": (LLAMA_4G, llama_tensors), "llama-4g-bf16": (LLAMA_4G_BF16, llama_tensors)}
 
 

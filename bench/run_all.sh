@@ -19,6 +19,9 @@ fi
 rm -f bench/results/*.json
 $py bench/export_bench.py --model bert-base --task feature-extraction --runs 5 "${optimum[@]}"
 $py bench/export_bench.py --model bert-base --task feature-extraction --runs 5 --dtype fp16
+# ALBERT's 12 layers share one group's weights (stored once); DeBERTa-v3's relative attention.
+$py bench/export_bench.py --model albert-base --task feature-extraction --runs 5 "${optimum[@]}"
+$py bench/export_bench.py --model deberta-v3-base --task feature-extraction --runs 5 "${optimum[@]}"
 $py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 5 "${optimum[@]}"
 $py bench/export_bench.py --model gpt2-large --task text-generation-with-past --runs 5 --dtype fp16
 $py bench/export_bench.py --model llama-4g --task text-generation-with-past --runs 5
