@@ -50,11 +50,15 @@ public enum Dim: Hashable, Sendable, CustomStringConvertible {
         return normalized(c * k, Dictionary(t.map { ($0.symbol, $0.coefficient * k) }, uniquingKeysWith: +))
     }
 
-    /// Product of two dims: exact when at least one side is fixed, `.unknown` otherwise.
+    /// Product of two dims: exact when at least one side is fixed; two plain symbols make the
+    /// symbol of their product (`batch_size*num_choices`, multiple choice's flattened rows), names
+    /// sorted so the product commutes; `.unknown` otherwise.
     public static func * (a: Dim, b: Dim) -> Dim {
         if let k = b.fixedValue { return a * k }
         if let k = a.fixedValue { return b * k }
-        return .unknown
+        guard case .expr(0, let ta) = a, case .expr(0, let tb) = b, ta.count == 1, tb.count == 1,
+              ta[0].coefficient == 1, tb[0].coefficient == 1 else { return .unknown }
+        return .symbol([ta[0].symbol, tb[0].symbol].sorted().joined(separator: "*"))
     }
 
     /// Exact division when the dim is fixed, or every coefficient is divisible by `k`.

@@ -34,7 +34,7 @@ public enum Exporter {
         }
 
         let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
-        let spec = try ModelLowering.lower(graph, opset: options.opset, metadata: metadata)
+        let spec = try ModelLowering.lower(graph, opset: options.opset, metadata: metadata, declaringIntermediateTypes: dtype != .float32)
         var serializeOptions = SerializeOptions()
         serializeOptions.externalData = options.externalData
         let written: SerializeReport

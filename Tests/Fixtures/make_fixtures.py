@@ -394,7 +394,7 @@ VARIANTS: list[Variant] = [
     ),
     # ---- DeBERTa-v2 / v3 ------------------------------------------------------------------------------
     Variant(
-        "deberta-v3", "deberta-v2",
+        "deberta-v3-base", "deberta-v2",
         deberta_v3(),
         TASKS,
         "DeBERTa-v3 layout (model_type deberta-v2): hidden 32 / 4 heads (head size 8), intermediate 37, gelu, "

@@ -29,7 +29,7 @@ FIXTURES = [
     ("xlm-langs/multiple-choice", "multiple-choice", fixture_by_name),
     ("xlm-sinusoidal-computed/feature-extraction", "feature-extraction", fixture_by_name),
     ("xlm-causal/text-classification", "text-classification", fixture_by_name),
-    ("deberta-v3/fill-mask", "fill-mask", fixture_by_name),
+    ("deberta-v3-base/fill-mask", "fill-mask", fixture_by_name),
     ("deberta-v2-conv/token-classification", "token-classification", fixture_by_name),
     ("deberta-v2-c2p-typed/text-classification", "text-classification", fixture_by_name),
     ("gpt2/causal-lm", "text-generation-with-past", decoder_fixture_by_name),

@@ -6,7 +6,8 @@ import ONNXExportIR
 /// when `type_vocab_size` > 0, `embed_proj` to the hidden width), zeroed at padding; post-LayerNorm
 /// layers with disentangled attention whose relative positions (log buckets with
 /// `position_buckets`) are looked up for the input's length; the optional convolution after the
-/// first layer; a mask that hides padded keys and padded queries alike.
+/// first layer; transformers' mask hides padded keys and padded queries alike (a padded query's
+/// row, all masked, attends uniformly).
 public struct DeBERTaV2: EncoderModel {
     public static let entry = ArchitectureEntry(modelTypes: ["deberta-v2"], tasks: Task.encoderTasks) { try DeBERTaV2($0, $1) }
 
@@ -99,14 +100,16 @@ public struct DeBERTaV2: EncoderModel {
     public func encode(_ inputs: EncoderInputs, _ b: GraphBuilder) throws -> Value {
         let keep = try b.scope("padding") { try b.unsqueeze(try b.cast(inputs.attentionMask, to: .float32), [-1]) }
         let embedded = try b.scope("embeddings") { try embeddings(inputs, keep: keep, b) }
-        let mask = try pairMask(inputs.attentionMask, b)
+        let mask = try b.additiveAttentionMask(inputs.attentionMask)
+        let tokens = try b.scope("attention_mask") { try b.unsqueeze(try b.cast(inputs.attentionMask, to: .bool), [2]) }
         let positions = try relativePositions(length: try b.scalarDimension(inputs.inputIDs, axis: 1), b)
         var h = embedded
         for i in 0..<config.layers {
             let layer = w.scope("encoder.layer.\(i)")
             h = try b.scope("encoder/layer.\(i)") {
                 let context = try b.scope("attention/self") {
-                    try b.disentangledSelfAttention(h, layer.scope("attention.self"), shape: attention, positions: positions, mask: mask)
+                    try b.disentangledSelfAttention(h, layer.scope("attention.self"), shape: attention, positions: positions,
+                                                    mask: mask, tokens: tokens)
                 }
                 return try b.postNormSublayers(h, context: context, layer, names: .debertaV2, shape: config.encoderShape)
             }
@@ -135,17 +138,6 @@ public struct DeBERTaV2: EncoderModel {
         }
         let normed = try b.scope("LayerNorm") { try b.layerNorm(sum, e.scope("LayerNorm"), epsilon: config.layerNormEpsilon) }
         return try b.mul(normed, keep, name: "ZeroPadding")
-    }
-
-    /// `get_attention_mask`: `[B, 1, S, S]` additive, open where both the query and the key are
-    /// tokens. A padded query row is masked whole, every score the same lowest value, so its
-    /// softmax is uniform (as transformers' `masked_fill`), never NaN: one `Where`, no sum of masks.
-    func pairMask(_ attentionMask: Value, _ b: GraphBuilder) throws -> Value {
-        try b.scope("attention_mask") {
-            let tokens = try b.cast(attentionMask, to: .bool)
-            let both = try b.node(.and, try b.unsqueeze(tokens, [1, 2]), try b.unsqueeze(tokens, [1, 3]), name: "QueryAndKey")
-            return try b.node(.where, both, b.scalar(0), b.scalar(-Float.greatestFiniteMagnitude), name: "AdditiveMask")
-        }
     }
 
     /// The relative embeddings (LayerNorm'd with `norm_rel_ebd`) and the index tables looked up

@@ -32,9 +32,13 @@ public struct DisentangledPositions {
 
 extension GraphBuilder {
     /// The context `[B, S, heads · head size]` of one layer's attention over `x`. `w` is the
-    /// layer's `attention.self`; `mask` is additive, broadcastable to `[B, heads, S, S]`.
+    /// layer's `attention.self`; `mask` is additive over the keys (`[B, 1, 1, S]`).
+    /// `tokens` (`[B, S, 1]`, bool) marks the queries that are tokens: transformers masks a
+    /// padded query's whole row, whose softmax over equal lowest values is uniform, so those rows
+    /// get the mean of all values, selected after attention. A fully masked row never reaches
+    /// the runtime's softmax, whose handling of one differs between kernels and precisions.
     public func disentangledSelfAttention(_ x: Value, _ w: Weights, shape: DisentangledAttentionShape,
-                                          positions: DisentangledPositions?, mask: Value) throws -> Value {
+                                          positions: DisentangledPositions?, mask: Value, tokens: Value) throws -> Value {
         func heads(_ v: Value) throws -> Value { try splitHeads(v, heads: shape.heads, headSize: shape.headSize) }
         let query = try heads(try scope("query_proj") { try linear(x, w.scope("query_proj")) })
         let key = try heads(try scope("key_proj") { try linear(x, w.scope("key_proj")) })
@@ -47,7 +51,9 @@ extension GraphBuilder {
             // float32 whatever the export's precision: the sum carries the mask's lowest value.
             if let relative { bias = try add(try cast(relative, to: .float32), mask, name: "RelativeScoresAndMask") }
         }
-        return try mergeHeads(try node(.headAttention(scale: 1), query, scaledKey, value, bias))
+        let attended = try mergeHeads(try node(.headAttention(scale: 1), query, scaledKey, value, bias))
+        let uniform = try mergeHeads(try node(.reduce(.mean, axes: [2], keepDims: true), value, name: "PaddedQueries"))
+        return try node(.where, tokens, attended, uniform, name: "SelectTokenRows")
     }
 
     /// `disentangled_attention_bias`: `c2p / divisor + p2c / divisor`, `[B, heads, S, S]`

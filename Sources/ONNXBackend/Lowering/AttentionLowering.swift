@@ -94,7 +94,7 @@ enum HeadAttentionLowering {
 
     /// ONNX `Attention`. With float16 or bfloat16 inputs the softmax runs in float32
     /// (`softmax_precision`), and a float32 mask is narrowed once per graph, clipped first to
-    /// the narrow type's lowest finite value so "masked" stays finite (an infinite mask turns a
+    /// one ulp above the narrow type's lowest finite value so "masked" stays finite (an infinite mask turns a
     /// fully masked row into NaN). `mask` stands in for the node's own mask (an expanded one).
     static func native(_ node: Node, scale: Float, _ c: LoweringContext, mask replacement: String? = nil,
                        attributes extra: [ONNXAttributeSpec] = []) {
@@ -117,7 +117,8 @@ enum HeadAttentionLowering {
             if inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
                 let wide = inputs[3]
                 inputs[3] = c.derived("narrow-mask:\(wide)") {
-                    let lowest = type == .float16 ? -Float(Float16.greatestFiniteMagnitude) : -Float(bitPattern: 0x7f7f_0000)
+                    // One ulp above the narrow type's lowest, for the same reason as float32's.
+                    let lowest = type == .float16 ? -Float((-Float16.greatestFiniteMagnitude).nextUp.magnitude) : -Float(bitPattern: 0x7f7e_0000)
                     let clipped = c.emit1("Max", [wide, c.scalar(lowest)], name: wide + "/ClipToLowest")
                     return c.cast(clipped, from: .float32, to: type, name: wide + "/CastTo\(type.capitalizedName)")
                 }
