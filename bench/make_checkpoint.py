@@ -17,6 +17,26 @@ BERT_BASE = dict(model_type="bert", vocab_size=30522, hidden_size=768, num_hidde
                  type_vocab_size=2, hidden_act="gelu", layer_norm_eps=1e-12, pad_token_id=0)
 
 
+def post_norm_layer(p, h, i, squares, norms, intermediate, output):
+    """One post-LayerNorm encoder layer's tensors under prefix p: the four square projections, two
+    norms, the feed-forward pair (module names per family)."""
+    for m in squares:
+        yield p + m + ".weight", (h, h)
+        yield p + m + ".bias", (h,)
+    for m in norms:
+        yield p + m + ".weight", (h,)
+        yield p + m + ".bias", (h,)
+    yield p + intermediate + ".weight", (i, h)
+    yield p + intermediate + ".bias", (i,)
+    yield p + output + ".weight", (h, i)
+    yield p + output + ".bias", (h,)
+
+
+BERT_LAYER = dict(squares=("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"),
+                  norms=("attention.output.LayerNorm", "output.LayerNorm"), intermediate="intermediate.dense",
+                  output="output.dense")
+
+
 def bert_tensors(c):
     h, i = c["hidden_size"], c["intermediate_size"]
     yield "embeddings.word_embeddings.weight", (c["vocab_size"], h)
@@ -25,17 +45,7 @@ def bert_tensors(c):
     yield "embeddings.LayerNorm.weight", (h,)
     yield "embeddings.LayerNorm.bias", (h,)
     for n in range(c["num_hidden_layers"]):
-        p = f"encoder.layer.{n}."
-        for m in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
-            yield p + m + ".weight", (h, h)
-            yield p + m + ".bias", (h,)
-        for m in ("attention.output.LayerNorm", "output.LayerNorm"):
-            yield p + m + ".weight", (h,)
-            yield p + m + ".bias", (h,)
-        yield p + "intermediate.dense.weight", (i, h)
-        yield p + "intermediate.dense.bias", (i,)
-        yield p + "output.dense.weight", (h, i)
-        yield p + "output.dense.bias", (h,)
+        yield from post_norm_layer(f"encoder.layer.{n}.", h, i, **BERT_LAYER)
     yield "pooler.dense.weight", (h, h)
     yield "pooler.dense.bias", (h,)
 
@@ -107,17 +117,10 @@ def albert_tensors(c):
     yield "encoder.embedding_hidden_mapping_in.bias", (h,)
     for g in range(c["num_hidden_groups"]):
         for n in range(c["inner_group_num"]):
-            p = f"encoder.albert_layer_groups.{g}.albert_layers.{n}."
-            for m in ("attention.query", "attention.key", "attention.value", "attention.dense"):
-                yield p + m + ".weight", (h, h)
-                yield p + m + ".bias", (h,)
-            for m in ("attention.LayerNorm", "full_layer_layer_norm"):
-                yield p + m + ".weight", (h,)
-                yield p + m + ".bias", (h,)
-            yield p + "ffn.weight", (i, h)
-            yield p + "ffn.bias", (i,)
-            yield p + "ffn_output.weight", (h, i)
-            yield p + "ffn_output.bias", (h,)
+            yield from post_norm_layer(f"encoder.albert_layer_groups.{g}.albert_layers.{n}.", h, i,
+                                       squares=("attention.query", "attention.key", "attention.value", "attention.dense"),
+                                       norms=("attention.LayerNorm", "full_layer_layer_norm"), intermediate="ffn",
+                                       output="ffn_output")
     yield "pooler.weight", (h, h)
     yield "pooler.bias", (h,)
 
@@ -136,18 +139,9 @@ def deberta_v2_tensors(c):
     yield "embeddings.word_embeddings.weight", (c["vocab_size"], h)
     yield "embeddings.LayerNorm.weight", (h,)
     yield "embeddings.LayerNorm.bias", (h,)
+    squares = ("attention.self.query_proj", "attention.self.key_proj", "attention.self.value_proj", "attention.output.dense")
     for n in range(c["num_hidden_layers"]):
-        p = f"encoder.layer.{n}."
-        for m in ("attention.self.query_proj", "attention.self.key_proj", "attention.self.value_proj", "attention.output.dense"):
-            yield p + m + ".weight", (h, h)
-            yield p + m + ".bias", (h,)
-        for m in ("attention.output.LayerNorm", "output.LayerNorm"):
-            yield p + m + ".weight", (h,)
-            yield p + m + ".bias", (h,)
-        yield p + "intermediate.dense.weight", (i, h)
-        yield p + "intermediate.dense.bias", (i,)
-        yield p + "output.dense.weight", (h, i)
-        yield p + "output.dense.bias", (h,)
+        yield from post_norm_layer(f"encoder.layer.{n}.", h, i, **dict(BERT_LAYER, squares=squares))
     yield "encoder.rel_embeddings.weight", (2 * c["position_buckets"], h)
     yield "encoder.LayerNorm.weight", (h,)
     yield "encoder.LayerNorm.bias", (h,)

@@ -107,9 +107,7 @@ public struct ALBERT: EncoderModel {
                                    bias: p, tied: config.tieWordEmbeddings)
             }
         case .textClassification, .multipleChoice:
-            guard let pooled = try pooler(hidden, b) else {
-                throw ExportError("\(w.store.origin): weight '\(w.fullName("pooler.weight"))' is missing; \(task.rawValue) needs the pooler")
-            }
+            let pooled = try requiredPooler(hidden, b, for: task, missing: w, "pooler.weight")
             return try b.linearHead(pooled, root, named: "classifier")
         default:
             return try b.sharedEncoderHead(task, hidden: hidden, root)

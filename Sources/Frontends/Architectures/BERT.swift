@@ -69,7 +69,7 @@ public struct BERT: BertFamilyModel {
                                    decoder: p.scope("decoder"), tiedEmbedding: words, bias: p, tied: config.tieWordEmbeddings)
             }
         case .textClassification, .multipleChoice:
-            return try b.linearHead(try body.requiredPooler(hidden, b, for: task), root, named: "classifier")
+            return try b.linearHead(try requiredPooler(hidden, b, for: task, missing: body.w, "pooler.dense.weight"), root, named: "classifier")
         default:
             return try b.sharedEncoderHead(task, hidden: hidden, root)
         }

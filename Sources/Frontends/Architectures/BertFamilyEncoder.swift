@@ -54,14 +54,6 @@ struct BertFamilyEncoder {
         guard w.has("pooler.dense.weight") else { return nil }
         return try b.scope("pooler") { try b.firstTokenPooler(hidden, dense: w.scope("pooler.dense")) }
     }
-
-    /// The pooler, required: text classification and multiple choice read it.
-    func requiredPooler(_ hidden: Value, _ b: GraphBuilder, for task: Task) throws -> Value {
-        guard let pooled = try pooler(hidden, b) else {
-            throw ExportError("\(w.store.origin): weight '\(w.fullName("pooler.dense.weight"))' is missing; \(task.rawValue) needs the pooler")
-        }
-        return pooled
-    }
 }
 
 /// An architecture built on `BertFamilyEncoder`: the body's size, encoding and pooler come for free.

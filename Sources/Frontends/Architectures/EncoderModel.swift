@@ -38,6 +38,15 @@ extension EncoderModel {
     public func graph(for task: Task, name: String) throws -> Graph {
         try EncoderTaskGraph.build(self, task: task, name: name)
     }
+
+    /// The pooler, required (classification and multiple choice read it); without it, the
+    /// error names `name` under `w`, the pooler's first tensor.
+    func requiredPooler(_ hidden: Value, _ b: GraphBuilder, for task: Task, missing w: Weights, _ name: String) throws -> Value {
+        guard let pooled = try pooler(hidden, b) else {
+            throw ExportError("\(w.store.origin): weight '\(w.fullName(name))' is missing; \(task.rawValue) needs the pooler")
+        }
+        return pooled
+    }
 }
 
 /// One line of the registry: the `model_type` values an architecture answers to, the tasks it

@@ -85,21 +85,12 @@ public struct MPNet: EncoderModel {
         case .featureExtraction:
             return hidden
         case .fillMask:
-            // MPNetLMHead: dense → exact GELU (whatever hidden_act says) → layer_norm → decoder
-            // tied to the word embeddings, whose bias is `lm_head.bias`.
-            let lm = root.scope("lm_head")
-            let words = try wordEmbeddings(b)
-            return try b.scope("lm_head") {
-                try b.maskedLMHead(hidden, dense: lm.scope("dense"), activation: .gelu, norm: lm.scope("layer_norm"),
-                                   epsilon: config.layerNormEpsilon, decoder: lm.scope("decoder"), tiedEmbedding: words,
-                                   bias: lm, tied: config.tieWordEmbeddings)
-            }
+            return try b.robertaStyleLMHead(hidden, root.scope("lm_head"), wordTable: try wordEmbeddings(b),
+                                            epsilon: config.layerNormEpsilon, tied: config.tieWordEmbeddings)
         case .textClassification:
             return try b.firstTokenClassifier(hidden, head: root.scope("classifier"), activation: .tanh)
         case .multipleChoice:
-            guard let pooled = try pooler(hidden, b) else {
-                throw ExportError("\(w.store.origin): weight '\(w.fullName("pooler.dense.weight"))' is missing; \(task.rawValue) needs the pooler")
-            }
+            let pooled = try requiredPooler(hidden, b, for: task, missing: w, "pooler.dense.weight")
             return try b.linearHead(pooled, root, named: "classifier")
         default:
             return try b.sharedEncoderHead(task, hidden: hidden, root)

@@ -23,17 +23,12 @@ public struct RoBERTa: BertFamilyModel {
         case .featureExtraction:
             return hidden
         case .fillMask:
-            let lm = root.scope("lm_head")
-            let words = try body.wordEmbeddings(b)
-            return try b.scope("lm_head") {
-                try b.maskedLMHead(hidden, dense: lm.scope("dense"), activation: .gelu, norm: lm.scope("layer_norm"),
-                                   epsilon: config.layerNormEpsilon, decoder: lm.scope("decoder"), tiedEmbedding: words,
-                                   bias: lm, tied: config.tieWordEmbeddings)
-            }
+            return try b.robertaStyleLMHead(hidden, root.scope("lm_head"), wordTable: try body.wordEmbeddings(b),
+                                            epsilon: config.layerNormEpsilon, tied: config.tieWordEmbeddings)
         case .textClassification:
             return try b.firstTokenClassifier(hidden, head: root.scope("classifier"), activation: .tanh)
         case .multipleChoice:
-            return try b.linearHead(try body.requiredPooler(hidden, b, for: task), root, named: "classifier")
+            return try b.linearHead(try requiredPooler(hidden, b, for: task, missing: body.w, "pooler.dense.weight"), root, named: "classifier")
         default:
             return try b.sharedEncoderHead(task, hidden: hidden, root)
         }

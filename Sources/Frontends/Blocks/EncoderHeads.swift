@@ -54,6 +54,17 @@ extension GraphBuilder {
 }
 
 extension GraphBuilder {
+    /// `RobertaLMHead` and `MPNetLMHead` (under `lm`, `lm_head`): dense → exact GELU whatever
+    /// `hidden_act` says → `layer_norm` → decoder tied to the word embeddings, bias `lm_head.bias`.
+    public func robertaStyleLMHead(_ hidden: Value, _ lm: Weights, wordTable: Value, epsilon: Double, tied: Bool) throws -> Value {
+        try scope("lm_head") {
+            try maskedLMHead(hidden, dense: lm.scope("dense"), activation: .gelu, norm: lm.scope("layer_norm"), epsilon: epsilon,
+                             decoder: lm.scope("decoder"), tiedEmbedding: wordTable, bias: lm, tied: tied)
+        }
+    }
+}
+
+extension GraphBuilder {
     /// The heads every encoder family writes the same way: token classification (`classifier` on
     /// every token) and question answering (`qa_outputs`, two logits per token). Other tasks are
     /// the architecture's own.
