@@ -34,6 +34,7 @@ max_window_layers on.)
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import shutil
@@ -63,7 +64,9 @@ DECODER_TASKS = {"feature-extraction": T.AutoModel, "text-generation": T.AutoMod
                  "text-generation-with-past": T.AutoModelForCausalLM,
                  "text-classification": T.AutoModelForSequenceClassification,
                  "token-classification": T.AutoModelForTokenClassification}
-ENCODERS = ["bert", "roberta", "xlm-roberta", "distilbert", "electra"]
+ENCODERS = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "albert", "xlm", "deberta-v2", "mpnet"]
+# Families whose relative positions need longer sequences to reach their log buckets.
+LONG_SEQUENCES = {"deberta-v2", "mpnet"}
 DECODERS = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"]
 
 
@@ -102,6 +105,37 @@ def encoder_config(r: random.Random, model_type: str, widths: Widths = TINY):
                   max_position_embeddings=r.randint(24, 80))
     if model_type == "bert":
         return T.BertConfig(pad_token_id=r.choice([0, 2]), **common)
+    if model_type == "albert":
+        return T.AlbertConfig(embedding_size=r.choice([hidden, max(4, hidden // 2), hidden + 4]),
+                              num_hidden_groups=r.randint(1, 3), inner_group_num=r.randint(1, 2),
+                              pad_token_id=0, **dict(common, num_hidden_layers=r.randint(1, 4)))
+    if model_type == "xlm":
+        del common["type_vocab_size"], common["hidden_act"]
+        return T.XLMConfig(emb_dim=common.pop("hidden_size"), n_heads=common.pop("num_attention_heads"),
+                           n_layers=common.pop("num_hidden_layers"), gelu_activation=r.random() < 0.7,
+                           sinusoidal_embeddings=r.random() < 0.3, causal=r.random() < 0.3,
+                           n_langs=r.choice([1, 2, 3]), use_lang_emb=r.random() < 0.8,
+                           summary_type=r.choice(["first", "last", "mean", "cls_index"]),
+                           summary_activation=r.choice([None, "tanh", "gelu"]), pad_token_id=2,
+                           **{k: v for k, v in common.items() if k != "intermediate_size"})
+    if model_type == "deberta-v2":
+        kinds = r.choice([[], ["c2p"], ["p2c"], ["p2c", "c2p"], "p2c|c2p"])
+        buckets = r.choice([-1, 4, 8, 16])
+        max_relative = r.choice([-1, r.randint(buckets // 2 + 2 if buckets > 0 else 2, 48)])
+        groups = r.choice([d for d in (1, 2, 4) if hidden % d == 0])
+        common.update(type_vocab_size=r.randint(0, 2), max_position_embeddings=r.randint(50, 80))
+        legacy = r.random() < 0.5  # the newer MLM head needs embedding_size == hidden_size (transformers fails otherwise)
+        return T.DebertaV2Config(
+            relative_attention=r.random() < 0.85, pos_att_type=kinds, position_buckets=buckets,
+            max_relative_positions=max_relative if buckets <= 0 or max_relative > 0 else -1,
+            share_att_key=r.random() < 0.5, norm_rel_ebd=r.choice(["none", "layer_norm"]),
+            position_biased_input=r.random() < 0.5, embedding_size=r.choice([hidden, max(4, hidden // 2)]) if legacy else hidden,
+            conv_kernel_size=r.choice([0, 0, 1, 3, 5]), conv_groups=groups, conv_act=r.choice(["tanh", "gelu", "relu"]),
+            pooler_hidden_act=r.choice(["gelu", "tanh"]), legacy=legacy, pad_token_id=0, **common)
+    if model_type == "mpnet":
+        del common["type_vocab_size"]
+        common["max_position_embeddings"] = r.randint(52, 80)  # positions start after the fixed pad id 1
+        return T.MPNetConfig(relative_attention_num_buckets=r.choice([32, 40]), pad_token_id=1, **common)
     if model_type in ("roberta", "xlm-roberta"):
         pad = r.choice([1, 2, 5])
         common["max_position_embeddings"] += pad + 1  # positions start after the pad id
@@ -273,16 +307,18 @@ def field(result, name):
 
 
 def run_encoder(case: Case, runner: Runner, rng: np.random.Generator, config) -> None:
-    batch, length = 2, int(rng.integers(3, 13))
+    batch, length = 2, int(rng.integers(3, 48 if case.model_type in LONG_SEQUENCES else 13))
     pad = config.pad_token_id or 0
     ids = rng.integers(max(pad, 3) + 1, config.vocab_size, (batch, length))
     mask = np.ones((batch, length), np.int64)
     cut = int(rng.integers(1, length))
     mask[1, cut:], ids[1, cut:] = 0, pad
-    types = rng.integers(0, getattr(config, "type_vocab_size", 1), (batch, length))
+    # XLM looks token types up in its word embeddings: any small word id will do.
+    types = rng.integers(0, max(1, getattr(config, "type_vocab_size", 2)), (batch, length))
+    langs = rng.integers(0, getattr(config, "n_langs", 1), (batch, length))
     if case.task == "multiple-choice":
-        ids, mask, types = (np.repeat(a[:, None], 3, 1) for a in (ids, mask, types))
-    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        ids, mask, types, langs = (np.repeat(a[:, None], 3, 1) for a in (ids, mask, types, langs))
+    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "langs": langs}
     got = runner.onnx(feeds)
     want, half = runner.torch(feeds)
     for name, value in got.items():
@@ -375,6 +411,18 @@ def run_case(seed: int, families: list[str], binary: str, fp16_share: float, kee
         shutil.rmtree(work, ignore_errors=True)
 
 
+def run_isolated(seed: int, *args) -> tuple[object, str, str]:
+    """`run_case` in a forked process, so a runtime that crashes (onnxruntime has segfaulted creating a
+    session) is one failed case, not the end of the sweep."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    worker = multiprocessing.get_context("fork").Process(target=lambda: send.send(run_case(seed, *args)))
+    worker.start()
+    worker.join()
+    if worker.exitcode == 0 and receive.poll():
+        return receive.recv()
+    return f"seed={seed}", "FAIL", f"the case's process died (exit {worker.exitcode}; a negative exit is the signal)"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=200)
@@ -393,8 +441,8 @@ def main() -> int:
     ort.set_default_logger_severity(3)  # Gemma's fp16 `1 + weight` Add warns that it cannot be constant-folded
     outcomes = {"ok": 0, "FAIL": 0, "fp16-limit": 0, "skip": 0}
     for k in range(args.cases):
-        case, outcome, message = run_case(args.seed + k, args.families, args.bin, args.fp16_share, args.keep,
-                                          WIDE if args.wide else TINY)
+        case, outcome, message = run_isolated(args.seed + k, args.families, args.bin, args.fp16_share, args.keep,
+                                              WIDE if args.wide else TINY)
         outcomes[outcome] += 1
         print(f"{outcome:4} {case}" + (f": {message}" if message else ""), flush=True)
     print(f"{outcomes['FAIL']} of {args.cases} cases failed ({outcomes['fp16-limit']} at float16's limit, "

@@ -457,6 +457,19 @@ VARIANTS: list[Variant] = [
         "question-answering qa_outputs. Set b 40 long.",
         seq_b=LONG_SEQ,
     ),
+    Variant(
+        "deberta-v2-absolute", "deberta-v2",
+        common(hidden_size=20, num_attention_heads=4, relative_attention=False, pos_att_type=["p2c", "c2p"],
+               position_biased_input=True, type_vocab_size=2, hidden_act="gelu_new", layer_norm_eps=1e-7,
+               pad_token_id=0),
+        ["feature-extraction", "text-classification"],
+        "DeBERTa-v2 without relative attention (relative_attention false: no rel_embeddings, no c2p/p2c scores) "
+        "while pos_att_type still names [p2c, c2p]: transformers keeps scaling the keys by sqrt(head size 5 * 3). "
+        "Absolute positions (position_biased_input true), token types (type_vocab_size 2), gelu_new, 4 heads; the "
+        "attention mask is the padding mask alone (onnxruntime's Attention-23 wants its query axis spelled out). "
+        "Set b 40 long.",
+        seq_b=LONG_SEQ,
+    ),
     # ---- MPNet ----------------------------------------------------------------------------------------
     Variant(
         "mpnet-base", "mpnet",

@@ -192,6 +192,9 @@ public struct DeBERTaV2: EncoderModel {
                 }
             }
             // DebertaV2LMPredictionHead: dense → act → LayerNorm → word embeddingsᵀ + bias, always tied.
+            guard embeddingSize == config.hiddenSize else {
+                throw ExportError("\(w.store.origin): legacy is false and embedding_size \(embeddingSize) differs from hidden_size \(config.hiddenSize): transformers' DebertaV2LMPredictionHead multiplies hidden_size-wide states by the embedding_size-wide word embeddings and fails; export the legacy head (legacy true) or another task")
+            }
             let lm = root.scope("lm_predictions.lm_head")
             return try b.scope("lm_predictions/lm_head") {
                 try b.maskedLMHead(hidden, dense: lm.scope("dense"), activation: config.activation, norm: lm.scope("LayerNorm"),

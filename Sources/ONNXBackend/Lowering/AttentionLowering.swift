@@ -7,23 +7,9 @@ enum AttentionLowering {
     static let rules: [String: [LoweringRule]] = [
         "Attention": [
             // ONNX Attention (opset 23) takes [B, S, heads·d] inputs directly given the head counts.
-            // onnxruntime wants the mask's query axis spelled out: a [B, 1, 1, T] padding mask is
-            // expanded to [B, 1, S, T] once per graph.
             LoweringRule(since: 23) { node, c in
                 guard case .attention(let heads, let scale) = node.op else { return }
-                var expandedMask: String? = nil
-                if node.inputs.count > 3, let mask = node.inputs[3], c.graph.type(of: mask).rank == 4,
-                   c.graph.type(of: mask).shape[2] == .fixed(1) {
-                    let query = c.name(node.inputs[0]), full = c.name(mask)
-                    expandedMask = c.derived("query-expanded:\(full)") {
-                        let length = c.emit1("Shape", [query], name: "/attention_mask/QueryLength",
-                                             attributes: [.init("start", .int(1)), .init("end", .int(2))])
-                        let shape = c.emit1("Concat", [c.int64s([1, 1]), length, c.int64s([1])], name: "/attention_mask/ExpandShape",
-                                            attributes: [.init("axis", .int(0))])
-                        return c.emit1("Expand", [full, shape], name: "/attention_mask/ExpandQueries")
-                    }
-                }
-                HeadAttentionLowering.native(node, scale: scale, c, mask: expandedMask, attributes: [
+                HeadAttentionLowering.native(node, scale: scale, c, queryAxis: 1, attributes: [
                     .init("q_num_heads", .int(Int64(heads))), .init("kv_num_heads", .int(Int64(heads))),
                 ])
             },
@@ -95,12 +81,23 @@ enum HeadAttentionLowering {
     /// ONNX `Attention`. With float16 or bfloat16 inputs the softmax runs in float32
     /// (`softmax_precision`), and a float32 mask is narrowed once per graph, clipped first to
     /// one ulp above the narrow type's lowest finite value so "masked" stays finite (an infinite mask turns a
-    /// fully masked row into NaN). `mask` stands in for the node's own mask (an expanded one).
-    static func native(_ node: Node, scale: Float, _ c: LoweringContext, mask replacement: String? = nil,
+    /// fully masked row into NaN). onnxruntime wants the mask's query axis spelled out: a
+    /// `[B, 1, 1, T]` padding mask is expanded to `[B, 1, S, T]` once per graph, `S` read from
+    /// the query's axis `queryAxis` (1 for `[B, S, heads·d]`, 2 for head-split queries).
+    static func native(_ node: Node, scale: Float, _ c: LoweringContext, queryAxis: Int = 2,
                        attributes extra: [ONNXAttributeSpec] = []) {
         let type = c.dtype(node.inputs[0])
         var inputs = c.inputNames(node)
-        if let replacement, inputs.count > 3 { inputs[3] = replacement }
+        if inputs.count > 3, let mask = node.inputs[3], c.graph.type(of: mask).rank == 4, c.graph.type(of: mask).shape[2] == .fixed(1) {
+            let query = c.name(node.inputs[0]), full = c.name(mask)
+            inputs[3] = c.derived("query-expanded:\(full)") {
+                let length = c.emit1("Shape", [query], name: "/attention_mask/QueryLength",
+                                     attributes: [.init("start", .int(Int64(queryAxis))), .init("end", .int(Int64(queryAxis + 1)))])
+                let shape = c.emit1("Concat", [c.int64s([1, 1]), length, c.int64s([1])], name: "/attention_mask/ExpandShape",
+                                    attributes: [.init("axis", .int(0))])
+                return c.emit1("Expand", [full, shape], name: "/attention_mask/ExpandQueries")
+            }
+        }
         var attributes: [ONNXAttributeSpec] = extra + [.init("scale", .float(scale))]
         if type == .float32, inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
             // onnxruntime's Attention kernel for opsets 23 and 24 reads an entry of exactly
