@@ -25,10 +25,7 @@ enum CompanionFiles {
         if (config.origin as NSString).lastPathComponent == "config.json", FileManager.default.fileExists(atPath: config.origin) {
             try copy(config.origin, to: configTarget)
         } else {
-            let data = try JSONSerialization.data(withJSONObject: config.fields, options: [.prettyPrinted, .sortedKeys])
-            do { try data.write(to: URL(fileURLWithPath: configTarget), options: .atomic) } catch {
-                throw ExportError("\(configTarget): cannot write (\(error.localizedDescription))")
-            }
+            try write(try JSONSerialization.data(withJSONObject: config.fields, options: [.prettyPrinted, .sortedKeys]), to: configTarget)
         }
         written.append(configTarget)
         for (source, name) in tokenizer {
@@ -39,6 +36,15 @@ enum CompanionFiles {
             written.append(to)
         }
         return written
+    }
+
+    /// Writes a small file (a translated config, XLM's vocabulary) whole; returns its path.
+    @discardableResult
+    static func write(_ data: Data, to path: String) throws -> String {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw ExportError("\(path): cannot write (\(error.localizedDescription))")
+        }
+        return path
     }
 
     static func copy(_ source: String, to target: String) throws {

@@ -32,8 +32,7 @@ public struct ConvertReport: Sendable {
     public var tensorCount: Int
     public var weightBytes: Int
     public var sourceFormat: String
-    /// What the conversion left out or could not check (XLM's NumPy `params`, a model type with no
-    /// architecture to build the result with).
+    /// What the conversion left out (XLM's tensor and NumPy `params`).
     public var notes: [String]
     public var seconds: Double
 }
@@ -48,17 +47,11 @@ public enum Converter {
         let createdFolder = try Exporter.checkOutputFolder(options.outputFolder, force: options.force)
         let source = sources.first { $0.handles(options) } ?? OriginalFolderConversion.self
         let converted = try source.read(options)
-        var notes = converted.notes
+        let notes = converted.notes
         // Build the model once: a missing or misshapen weight fails here, before anything is written.
-        // A model type without an architecture yet (XLM while its exporter is being written) is
-        // converted unchecked, and the report says so.
-        if let entry = ArchitectureRegistry.entries.first(where: { $0.modelTypes.contains(converted.modelType) }) {
-            let weights = WeightStore(origin: converted.origin, tensors: converted.tensors)
-            _ = try entry.make(converted.config, weights).graph(for: .featureExtraction, name: "check")
-        } else {
-            notes.append("model_type \(converted.modelType) has no architecture to build here, so the converted weights were"
-                + " not checked against the config")
-        }
+        let entry = try ArchitectureRegistry.entry(for: converted.modelType, origin: converted.config.origin)
+        _ = try entry.make(converted.config, WeightStore(origin: converted.origin, tensors: converted.tensors))
+            .graph(for: .featureExtraction, name: "check")
 
         var files: [String] = []
         do {
@@ -95,15 +88,5 @@ public enum Converter {
         guard rename(from, to) == 0 else {
             throw ExportError("\(to): cannot move the finished file into place (\(String(cString: strerror(errno))))")
         }
-    }
-
-    /// Writes a small text file (a converted config or vocabulary) whole; returns its path.
-    static func writeText(_ text: String, to path: String) throws -> String {
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw ExportError("\(path): cannot write (\(error.localizedDescription))")
-        }
-        return path
     }
 }

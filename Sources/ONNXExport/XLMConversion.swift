@@ -28,7 +28,7 @@ enum XLMConversion: ConversionSource {
             sourceFormat: "XLM original (\(original.fileFormat))", notes: original.notes,
             writeCompanions: { folder in
                 try [("config.json", original.configJSON), ("vocab.json", original.vocabJSON)].map { name, text in
-                    try Converter.writeText(text, to: (folder as NSString).appendingPathComponent(name))
+                    try CompanionFiles.write(Data(text.utf8), to: (folder as NSString).appendingPathComponent(name))
                 }
             })
     }

@@ -15,8 +15,8 @@ public struct DeBERTaV2: EncoderModel {
     let embeddingSize: Int
     let positionBiasedInput: Bool
     let attention: DisentangledAttentionShape
-    /// Relative attention's tables (nil without `relative_attention`).
-    let relative: (span: Int, contentToPosition: RelativePositionTable, positionToContent: RelativePositionTable)?
+    /// Relative attention's span and index table (nil without `relative_attention`).
+    let relative: (span: Int, table: RelativePositionTable)?
     let normalisesRelativeEmbeddings: Bool
     let convolution: (kernel: Int, groups: Int, activation: Activation)?
     let pooler: (width: Int, activation: Activation)
@@ -40,10 +40,7 @@ public struct DeBERTaV2: EncoderModel {
             let declared = try c.int("max_relative_positions", default: -1)
             let maxRelative = declared < 1 ? config.maxPositions : declared
             let span = buckets > 0 ? buckets : maxRelative
-            func table(flipped: Bool) throws -> RelativePositionTable {
-                try .deberta(bucketSize: buckets, maxPosition: maxRelative, span: span, flipped: flipped, origin: c.origin)
-            }
-            relative = (span, try table(flipped: false), try table(flipped: true))
+            relative = (span, try .deberta(bucketSize: buckets, maxPosition: maxRelative, span: span, origin: c.origin))
         } else {
             relative = nil
         }
@@ -102,7 +99,7 @@ public struct DeBERTaV2: EncoderModel {
         let embedded = try b.scope("embeddings") { try embeddings(inputs, keep: keep, b) }
         let mask = try b.additiveAttentionMask(inputs.attentionMask)
         let tokens = try b.scope("attention_mask") { try b.unsqueeze(try b.cast(inputs.attentionMask, to: .bool), [2]) }
-        let positions = try relativePositions(length: try b.scalarDimension(inputs.inputIDs, axis: 1), b)
+        let positions = try relativePositions(inputs.inputIDs, b)
         var h = embedded
         for i in 0..<config.layers {
             let layer = w.scope("encoder.layer.\(i)")
@@ -140,20 +137,26 @@ public struct DeBERTaV2: EncoderModel {
         return try b.mul(normed, keep, name: "ZeroPadding")
     }
 
-    /// The relative embeddings (LayerNorm'd with `norm_rel_ebd`) and the index tables looked up
-    /// for this length, shared by every layer.
-    func relativePositions(length: Value, _ b: GraphBuilder) throws -> DisentangledPositions? {
+    /// The relative embeddings (LayerNorm'd with `norm_rel_ebd`) and the indices looked up for
+    /// this input's length, expanded to `[B, heads, S, S]` once for every layer's gathers.
+    func relativePositions(_ inputIDs: Value, _ b: GraphBuilder) throws -> DisentangledPositions? {
         guard let relative else { return nil }
         return try b.scope("encoder/relative_positions") {
             var embeddings = try w.value("encoder.rel_embeddings.weight", rank: 2, in: b)
             if normalisesRelativeEmbeddings {
                 embeddings = try b.scope("LayerNorm") { try b.layerNorm(embeddings, w.scope("encoder.LayerNorm"), epsilon: config.layerNormEpsilon) }
             }
-            let c2p = attention.contentToPosition
-                ? try b.relativePositionLookup(relative.contentToPosition, length: length, queryMinusKey: true, name: "content_to_position") : nil
-            let p2c = attention.positionToContent
-                ? try b.relativePositionLookup(relative.positionToContent, length: length, queryMinusKey: true, name: "position_to_content") : nil
-            return DisentangledPositions(embeddings: embeddings, contentToPosition: c2p, positionToContent: p2c)
+            let length = try b.dimension(inputIDs, axis: 1)
+            let shape = try b.node(.concat(axis: 0), try b.dimension(inputIDs, axis: 0), b.int64s([config.heads]), length, length,
+                                   name: "IndexShape")
+            let index = try b.relativePositionLookup(relative.table, length: try b.squeeze(length, [0]), queryMinusKey: true,
+                                                     name: "content_to_position")
+            func expanded(_ i: Value, _ name: String) throws -> Value { try b.node(.expand, try b.unsqueeze(i, [0, 1]), shape, name: name) }
+            return DisentangledPositions(
+                embeddings: embeddings,
+                contentToPosition: attention.contentToPosition ? try expanded(index, "ContentToPositionIndex") : nil,
+                // −bucket(i − j) + span = bucket(j − i) + span: the content-to-position index transposed.
+                positionToContent: attention.positionToContent ? try expanded(try b.transpose(index, [1, 0]), "PositionToContentIndex") : nil)
         }
     }
 

@@ -21,7 +21,8 @@ public struct DisentangledAttentionShape: Sendable {
 }
 
 /// What every layer's relative scores read, computed once per graph: the (normalised) relative
-/// embeddings `[2·span, hidden]` and the `[S, S]` indices into them for the input's length.
+/// embeddings `[2·span, hidden]` and the indices into them for the input's length, expanded to
+/// `[B, heads, S, S]` (the gathers want the scores' rank).
 public struct DisentangledPositions {
     public var embeddings: Value
     /// `clamp(bucket(q − k) + span, 0, 2·span − 1)`, row = query.
@@ -65,11 +66,9 @@ extension GraphBuilder {
             let projected = try scope(projection) { try linear(positions.embeddings, w.scope(projection)) }
             return try transpose(try reshape(projected, [0, shape.heads, shape.headSize]), [1, 2, 0])
         }
-        /// `[B, heads, S, 2·span]` scores gathered at `index` `[S, S]` along the last axis.
+        /// `[B, heads, S, 2·span]` scores gathered at `index` `[B, heads, S, S]` along the last axis.
         func gathered(_ scores: Value, _ index: Value, name: String) throws -> Value {
-            let full = try node(.gather(axis: 0), try node(.shape, query), int64s([0, 1, 2, 2]), name: name + "Shape")
-            let expanded = try node(.expand, try unsqueeze(index, [0, 1]), full, name: name + "Index")
-            return try node(.gatherElements(axis: 3), scores, expanded, name: name)
+            try node(.gatherElements(axis: 3), scores, index, name: name)
         }
         var score: Value? = nil
         if shape.contentToPosition, let index = positions.contentToPosition {

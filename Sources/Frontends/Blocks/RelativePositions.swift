@@ -52,9 +52,9 @@ public struct RelativePositionTable: Sendable, Equatable {
     /// DeBERTa-v2's relative position `query − key` as an index into its `2 · span` relative
     /// embeddings: `make_log_bucket_position` when `bucketSize > 0` (distances up to half the
     /// buckets kept, longer ones log-spaced up to `maxPosition`), shifted by `span` and clamped to
-    /// `[0, 2·span − 1]` as `disentangled_attention_bias` does; `flipped` gives the
-    /// position-to-content index (`−bucket + span`).
-    public static func deberta(bucketSize: Int, maxPosition: Int, span: Int, flipped: Bool, origin: String) throws -> RelativePositionTable {
+    /// `[0, 2·span − 1]` as `disentangled_attention_bias` does. The bucket is odd in the distance,
+    /// so the position-to-content index (`−bucket + span`) is this table at `−d`: the transpose.
+    public static func deberta(bucketSize: Int, maxPosition: Int, span: Int, origin: String) throws -> RelativePositionTable {
         let bucket: (Int) -> Int
         let limit: Int
         if bucketSize > 0 {
@@ -85,9 +85,7 @@ public struct RelativePositionTable: Sendable, Equatable {
             bucket = { $0 }
             limit = span
         }
-        return RelativePositionTable(limit: limit) { d in
-            min(max((flipped ? -bucket(d) : bucket(d)) + span, 0), 2 * span - 1)
-        }
+        return RelativePositionTable(limit: limit) { d in min(max(bucket(d) + span, 0), 2 * span - 1) }
     }
 }
 

@@ -115,7 +115,7 @@ struct PyTorchLegacyFile: PyTorchStorages {
             guard file.size - offset >= 8 else {
                 throw ExportError("\(path): \(section): the file ends before its 8-byte element count; is it truncated?")
             }
-            let count = try file.readBytes(at: offset, count: 8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let count = ZipFields.uint64(try file.readBytes(at: offset, count: 8), 0)
             guard count == UInt64(storage.elementCount) else {
                 throw ExportError("\(path): \(section): the section says \(count) elements, but the object's persistent id says"
                     + " \(storage.elementCount); the file is damaged or not what torch wrote")

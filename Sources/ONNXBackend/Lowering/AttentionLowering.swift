@@ -79,9 +79,9 @@ enum HeadAttentionLowering {
     ]
 
     /// ONNX `Attention`. With float16 or bfloat16 inputs the softmax runs in float32
-    /// (`softmax_precision`), and a float32 mask is narrowed once per graph, clipped first to
-    /// one ulp above the narrow type's lowest finite value so "masked" stays finite (an infinite mask turns a
-    /// fully masked row into NaN). onnxruntime wants the mask's query axis spelled out: a
+    /// (`softmax_precision`); a float32 mask is clipped once per graph to one ulp above the
+    /// model type's lowest finite value and narrowed to it (an infinite mask turns a fully masked
+    /// row into NaN). onnxruntime wants the mask's query axis spelled out: a
     /// `[B, 1, 1, T]` padding mask is expanded to `[B, 1, S, T]` once per graph, `S` read from
     /// the query's axis `queryAxis` (1 for `[B, S, heads·d]`, 2 for head-split queries).
     static func native(_ node: Node, scale: Float, _ c: LoweringContext, queryAxis: Int = 2,
@@ -99,26 +99,24 @@ enum HeadAttentionLowering {
             }
         }
         var attributes: [ONNXAttributeSpec] = extra + [.init("scale", .float(scale))]
-        if type == .float32, inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
-            // onnxruntime's Attention kernel for opsets 23 and 24 reads an entry of exactly
-            // float32's lowest as −∞ and returns zeros for a fully masked row (DeBERTa's padded
-            // queries), where transformers' eager softmax — and its later kernels — give the
-            // uniform average. One ulp above it the row is uniform everywhere.
-            let lowest = inputs[3]
-            inputs[3] = c.derived("finite-mask:\(lowest)") {
-                c.emit1("Max", [lowest, c.scalar((-Float.greatestFiniteMagnitude).nextUp)], name: lowest + "/AboveLowest")
-            }
-        }
         if type != .float32 {
             attributes.append(.init("softmax_precision", .int(Int64(DataType.float32.rawValue))))
-            if inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
-                let wide = inputs[3]
-                inputs[3] = c.derived("narrow-mask:\(wide)") {
-                    // One ulp above the narrow type's lowest, for the same reason as float32's.
-                    let lowest = type == .float16 ? -Float((-Float16.greatestFiniteMagnitude).nextUp.magnitude) : -Float(bitPattern: 0x7f7e_0000)
-                    let clipped = c.emit1("Max", [wide, c.scalar(lowest)], name: wide + "/ClipToLowest")
-                    return c.cast(clipped, from: .float32, to: type, name: wide + "/CastTo\(type.capitalizedName)")
+        }
+        if inputs.count > 3, let mask = node.inputs[3], c.dtype(mask) == .float32 {
+            // onnxruntime's Attention kernel for opsets 23 and 24 reads an entry of exactly the
+            // type's lowest as −∞ and returns zeros for a fully masked row, where transformers'
+            // eager softmax (and its later kernels) give the uniform average; one ulp above it the
+            // row is uniform everywhere. Narrowed masks clip first so "masked" stays finite.
+            let wide = inputs[3]
+            inputs[3] = c.derived("finite-mask:\(type):\(wide)") {
+                let lowest: Float
+                switch type {
+                case .float16: lowest = -Float((-Float16.greatestFiniteMagnitude).nextUp.magnitude)
+                case .bfloat16: lowest = -Float(bitPattern: 0x7f7e_0000)
+                default: lowest = (-Float.greatestFiniteMagnitude).nextUp
                 }
+                let clipped = c.emit1("Max", [wide, c.scalar(lowest)], name: wide + "/ClipToLowest")
+                return c.cast(clipped, from: .float32, to: type, name: wide + "/CastTo\(type.capitalizedName)")
             }
         }
         c.emit("Attention", inputs, c.outputNames(node), name: node.name, attributes: attributes)
