@@ -8,7 +8,7 @@ run (this machine is shared and noisy, so only same-moment ratios mean anything)
 Makes the checkpoint with make_checkpoint.py if it is missing, warms the page cache, runs one
 untimed round, then alternates `cp` and `onnx-export` under /usr/bin/time, flushing dirty pages
 before each; the optimum exporter, when given, runs --optimum-runs times after them. Then loads the last export in onnxruntime and runs it once
-(ort_smoke.py). Prints medians and writes bench/results/export-<model>[-<dtype>].json.
+(ort_smoke.py; an encoder-decoder's files: encoder, first and cached decoder steps). Prints medians and writes bench/results/export-<model>[-<dtype>].json.
 """
 import argparse
 import json
@@ -84,7 +84,9 @@ def main():
     os.remove(copy)
 
     weights_mb = os.path.getsize(weights) / 1e6
-    model_mb = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out) if f.startswith("model.onnx")) / 1e6
+    # Every graph and its external data: model.onnx[_data], or an encoder-decoder's encoder_model.onnx,
+    # decoder_model.onnx, decoder_with_past_model.onnx, decoder_model_merged.onnx (and their _data).
+    model_mb = sum(os.path.getsize(os.path.join(out, f)) for f in os.listdir(out) if ".onnx" in f) / 1e6
     cp_t = statistics.median(r[0] for r in cp_runs)
     ex_t = statistics.median(r[0] for r in export_runs)
     ex_rss = max(r[1] for r in export_runs)

@@ -147,6 +147,48 @@ def deberta_v2_tensors(c):
     yield "encoder.LayerNorm.bias", (h,)
 
 
+# google-t5/t5-base's shape (v1.0, 223M parameters): 12 encoder and 12 decoder layers, no biases,
+# RMS norms, ReLU feed-forward, relative position buckets (32 over 128 positions) stored in block 0
+# of each stack's self-attention only, and the embedding tied to the LM head: transformers saves
+# it once, as `shared.weight` (no encoder/decoder embed_tokens, no lm_head.weight). The config is
+# what transformers 4.57 writes for t5-base's hub config; transformers itself leaves
+# tie_word_embeddings out (true is its default), it is written here to say so.
+T5_BASE = dict(architectures=["T5ForConditionalGeneration"], classifier_dropout=0.0, d_ff=3072, d_kv=64, d_model=768,
+               decoder_start_token_id=0, dense_act_fn="relu", dropout_rate=0.1, dtype="float32", eos_token_id=1,
+               feed_forward_proj="relu", initializer_factor=1.0, is_encoder_decoder=True, is_gated_act=False,
+               layer_norm_epsilon=1e-6, model_type="t5", n_positions=512, num_decoder_layers=12, num_heads=12,
+               num_layers=12, output_past=True, pad_token_id=0, relative_attention_max_distance=128,
+               relative_attention_num_buckets=32, tie_word_embeddings=True, transformers_version="4.57.6",
+               use_cache=True, vocab_size=32128)
+
+
+def t5_tensors(c):
+    d, inner, ff = c["d_model"], c["num_heads"] * c["d_kv"], c["d_ff"]
+    yield "shared.weight", (c["vocab_size"], d)
+    for stack, layers in (("encoder", c["num_layers"]), ("decoder", c["num_decoder_layers"])):
+        attentions = ("SelfAttention",) if stack == "encoder" else ("SelfAttention", "EncDecAttention")
+        for n in range(layers):
+            for k, attention in enumerate(attentions):
+                p = f"{stack}.block.{n}.layer.{k}."
+                for m in ("q", "k", "v"):
+                    yield p + f"{attention}.{m}.weight", (inner, d)
+                yield p + f"{attention}.o.weight", (d, inner)
+                if n == 0 and attention == "SelfAttention":
+                    yield p + f"{attention}.relative_attention_bias.weight", (c["relative_attention_num_buckets"], c["num_heads"])
+                yield p + "layer_norm.weight", (d,)
+            p = f"{stack}.block.{n}.layer.{len(attentions)}."
+            yield p + "DenseReluDense.wi.weight", (ff, d)
+            yield p + "DenseReluDense.wo.weight", (d, ff)
+            yield p + "layer_norm.weight", (d,)
+        yield f"{stack}.final_layer_norm.weight", (d,)
+
+
+def t5_init(name, values):
+    """T5's norms scale without a bias or a mean: near 1 (1 + 0.05 N(0, 1)) rather than near 0, so the
+    residual stream is not scaled to nothing at every layer."""
+    return values + 1 if name.endswith("layer_norm.weight") else values
+
+
 # GPT-2 small (124M): the inference benchmark's decoder.
 GPT2_SMALL = dict(GPT2_LARGE, n_embd=768, n_layer=12, n_head=12)
 
@@ -156,10 +198,14 @@ LLAMA_4G_BF16 = dict(LLAMA_4G, torch_dtype="bfloat16")
 
 MODELS = {"bert-base": (BERT_BASE, bert_tensors), "albert-base": (ALBERT_BASE, albert_tensors),
           "deberta-v3-base": (DEBERTA_V3_BASE, deberta_v2_tensors), "gpt2": (GPT2_SMALL, gpt2_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors),
-          "llama-4g": (LLAMA_4G, llama_tensors), "llama-4g-bf16": (LLAMA_4G_BF16, llama_tensors)}
+          "llama-4g": (LLAMA_4G, llama_tensors), "llama-4g-bf16": (LLAMA_4G_BF16, llama_tensors),
+          "t5-base": (T5_BASE, t5_tensors)}
+
+# Per-model adjustment of the N(0, 0.05) values (the others take them as drawn).
+INITS = {"t5-base": t5_init}
 
 
-def write_safetensors(path, tensors, seed=0, bfloat16=False):
+def write_safetensors(path, tensors, seed=0, bfloat16=False, init=None):
     rng = np.random.default_rng(seed)
     header, offset = {}, 0
     width = 2 if bfloat16 else 4
@@ -174,6 +220,8 @@ def write_safetensors(path, tensors, seed=0, bfloat16=False):
         f.write(blob)
         for name, shape in tensors:
             values = rng.standard_normal(shape, dtype=np.float32).__mul__(0.05).astype("<f4")
+            if init is not None:
+                values = init(name, values).astype("<f4")
             # bfloat16 is the top half of a float32's bits (truncated: these are random anyway).
             f.write((values.view("<u4") >> 16).astype("<u2").tobytes() if bfloat16 else values.tobytes())
     return offset
@@ -188,7 +236,8 @@ def main():
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     bfloat16 = config.get("torch_dtype") == "bfloat16"
-    size = write_safetensors(os.path.join(out, "model.safetensors"), list(layout(config)), bfloat16=bfloat16)
+    size = write_safetensors(os.path.join(out, "model.safetensors"), list(layout(config)), bfloat16=bfloat16,
+                             init=INITS.get(sys.argv[1]))
     print(f"{out}: {size / 1e6:.0f} MB of {'bfloat16' if bfloat16 else 'float32'} weights")
 
 
