@@ -11,6 +11,9 @@ public enum Op: Hashable, Sendable {
     case `where`
     // Elementwise unary. (x)
     case neg, not, sqrt, reciprocal, exp, log, tanh, erf, sigmoid, relu, softplus, cos, sin
+    /// (x): x under another name, for a graph output that is an input or a value another output
+    /// already names (a cache passed through unchanged).
+    case identity
     case cast(DataType)
     /// GELU with the exact erf form or the tanh approximation. (x)
     case gelu(GeluApproximation)
@@ -94,6 +97,7 @@ public enum Op: Hashable, Sendable {
         case .or: return "Or"
         case .where: return "Where"
         case .neg: return "Neg"
+        case .identity: return "Identity"
         case .not: return "Not"
         case .sqrt: return "Sqrt"
         case .reciprocal: return "Reciprocal"

@@ -49,6 +49,9 @@ public enum ShapeRules {
             let dtype = try sameDType([x, y])
             let s = try broadcast(try broadcast(c.type.shape, x.type.shape, fail), y.type.shape, fail)
             return [Inferred(TensorType(dtype, s))]
+        case .identity:
+            let x = try input(0)
+            return [Inferred(x.type, x.symbolicContents)]
         case .not:
             let x = try input(0)
             guard x.type.dtype == .bool else { throw fail("Not needs bool, got \(x.type.dtype)") }

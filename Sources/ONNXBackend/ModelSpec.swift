@@ -56,6 +56,9 @@ public struct ONNXAttributeSpec {
         case floats([Float])
         case strings([String])
         case tensor(ONNXInitializerSpec)
+        /// A subgraph (`If`'s branches). It holds no initializers: the weights it reads are the
+        /// outer graph's, named from inside it as outer-scope values.
+        case graph(ONNXGraphSpec)
     }
     public var name: String
     public var value: Value

@@ -39,12 +39,24 @@ public struct ExportReport: Sendable {
     /// The type weights are stored in and the model computes in.
     public var dtype: DataType
     public var irVersion: Int64
+    /// One model file written; most tasks write one, an encoder-decoder's generation several.
+    public struct File: Sendable {
+        public var path: String
+        public var bytes: Int
+        public var inputs: [Port]
+        public var outputs: [Port]
+    }
+    /// The first file's inputs and outputs.
     public var inputs: [Port]
     public var outputs: [Port]
+    /// Every model file, in the order written (`files[0].path == modelPath`).
+    public var files: [File]
     public var modelPath: String
     public var dataPath: String?
+    /// Bytes of the model files together, and of the one data file they share.
     public var modelBytes: Int
     public var dataBytes: Int
+    /// Nodes and initializers over every file (a merged file counts its branches' nodes).
     public var nodeCount: Int
     public var initializerCount: Int
     public var copiedFiles: [String]

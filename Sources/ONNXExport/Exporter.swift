@@ -23,38 +23,74 @@ public enum Exporter {
             throw ExportError("model_type \(checkpoint.modelType) does not support task \(task.rawValue); it supports \(entry.tasks.map(\.rawValue).joined(separator: ", "))")
         }
         let model = try entry.make(checkpoint.config, checkpoint.weights)
-        let graph = try model.graph(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
-        try LabelCount.require(graph, task: task, config: checkpoint.config)
-        _ = try PassPipeline.run(graph)
+        let parts = try model.parts(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
         let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
-        if dtype != .float32 {
-            try ReducePrecision.run(graph, to: dtype, keepingOutputs: DecoderTaskGraph.isFedBack)
-            try InferShapes.run(graph)
-            try Verify.run(graph)
+        let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
+        // Outputs fed back as inputs keep the narrow type: caches, and an encoder's output the decoder reads.
+        let fedBack: (String) -> Bool = parts.count > 1 ? Seq2SeqTaskGraph.isFedBack : DecoderTaskGraph.isFedBack
+        var files: [BundleFile] = []
+        for part in parts {
+            var lowered: [ONNXModelSpec] = []
+            for graph in part.graphs {
+                try LabelCount.require(graph, task: task, config: checkpoint.config)
+                _ = try PassPipeline.run(graph)
+                if dtype != .float32 {
+                    try ReducePrecision.run(graph, to: dtype, keepingOutputs: fedBack)
+                    try InferShapes.run(graph)
+                    try Verify.run(graph)
+                }
+                lowered.append(try ModelLowering.lower(graph, opset: options.opset, metadata: metadata, declaringIntermediateTypes: dtype != .float32))
+            }
+            switch part {
+            case .graph(let fileName, _):
+                files.append(BundleFile(fileName: fileName, model: lowered[0]))
+            case .merged(let fileName, let condition, _, let trueLabel, let whenFalse, let falseLabel):
+                files.append(BundleFile(fileName: fileName, model: try BranchMerge.merge(
+                    condition: condition, whenTrue: lowered[0], trueLabel: trueLabel, whenFalse: lowered[1], falseLabel: falseLabel,
+                    name: whenFalse.name)))
+            }
         }
 
-        let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
-        let spec = try ModelLowering.lower(graph, opset: options.opset, metadata: metadata, declaringIntermediateTypes: dtype != .float32)
         var serializeOptions = SerializeOptions()
         serializeOptions.externalData = options.externalData
-        let written: SerializeReport
+        let written: BundleReport
         let copied: [String]
         do {
             if createdFolder { try createFolder(options.outputFolder) }
-            written = try ONNXSerializer.write(spec, toDirectory: options.outputFolder, options: serializeOptions)
+            if files.count == 1, files[0].fileName == serializeOptions.modelFileName {
+                let one = try ONNXSerializer.write(files[0].model, toDirectory: options.outputFolder, options: serializeOptions)
+                written = BundleReport(models: [(one.modelPath, one.modelBytes)], dataPath: one.dataPath, dataBytes: one.dataBytes,
+                                       externalTensorCount: one.externalTensorCount)
+            } else {
+                written = try ONNXSerializer.write(bundle: files, toDirectory: options.outputFolder, options: serializeOptions)
+            }
             copied = try CompanionFiles.write(config: checkpoint.config, from: checkpoint.folder, to: options.outputFolder)
         } catch {
             if createdFolder { try? FileManager.default.removeItem(atPath: options.outputFolder) }
             throw error
         }
 
+        func ports(_ values: [ONNXValueInfoSpec]) -> [ExportReport.Port] { values.map { .init(name: $0.name, type: $0.type) } }
+        let reported = zip(files, written.models).map { file, model in
+            ExportReport.File(path: model.path, bytes: model.bytes, inputs: ports(file.model.graph.inputs), outputs: ports(file.model.graph.outputs))
+        }
         return ExportReport(
-            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, dtype: dtype, irVersion: spec.irVersion,
-            inputs: graph.inputs.map { .init(name: graph[$0].name, type: graph[$0].type) },
-            outputs: graph.outputs.map { .init(name: graph[$0].name, type: graph[$0].type) },
-            modelPath: written.modelPath, dataPath: written.dataPath, modelBytes: written.modelBytes, dataBytes: written.dataBytes,
-            nodeCount: spec.graph.nodes.count, initializerCount: spec.graph.initializers.count,
+            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, dtype: dtype, irVersion: files[0].model.irVersion,
+            inputs: reported[0].inputs, outputs: reported[0].outputs, files: reported,
+            modelPath: reported[0].path, dataPath: written.dataPath, modelBytes: reported.reduce(0) { $0 + $1.bytes }, dataBytes: written.dataBytes,
+            nodeCount: files.reduce(0) { $0 + Self.nodeCount($1.model.graph) },
+            initializerCount: files.reduce(0) { $0 + $1.model.graph.initializers.count },
             copiedFiles: copied, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Nodes of a graph and of the subgraphs its nodes hold.
+    static func nodeCount(_ graph: ONNXGraphSpec) -> Int {
+        graph.nodes.reduce(0) { total, node in
+            total + 1 + node.attributes.reduce(0) { sum, a in
+                if case .graph(let g) = a.value { return sum + nodeCount(g) }
+                return sum
+            }
+        }
     }
 
     /// Refuses an output folder holding files unless `force`; returns whether it must be created

@@ -8,13 +8,22 @@ struct ExportSummary {
 
     var text: String {
         var lines = ["Exported \(report.modelType) for \(report.task) to \(report.modelPath)"]
+        if report.files.count > 1 {
+            lines[0] = "Exported \(report.modelType) for \(report.task) to \(((report.modelPath as NSString).deletingLastPathComponent))"
+        }
         lines.append("  opset \(report.opset), \(report.dtype), ir_version \(report.irVersion), \(report.nodeCount) nodes, \(report.initializerCount) initializers")
-        let width = (report.inputs + report.outputs).map(\.name.count).max() ?? 0
-        lines.append("  inputs:")
-        for p in report.inputs { lines.append("    \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type)") }
-        lines.append("  outputs:")
-        for p in report.outputs { lines.append("    \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type)") }
-        var files = "  files: model.onnx \(Self.bytes(report.modelBytes))"
+        let width = report.files.flatMap { $0.inputs + $0.outputs }.map(\.name.count).max() ?? 0
+        for file in report.files {
+            if report.files.count > 1 { lines.append("  \((file.path as NSString).lastPathComponent) (\(Self.bytes(file.bytes))):") }
+            let indent = report.files.count > 1 ? "  " : ""
+            lines.append("\(indent)  inputs:")
+            for p in file.inputs { lines.append("\(indent)    \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type)") }
+            lines.append("\(indent)  outputs:")
+            for p in file.outputs { lines.append("\(indent)    \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type)") }
+        }
+        var files = report.files.count > 1
+            ? "  files: \(report.files.count) models \(Self.bytes(report.modelBytes))"
+            : "  files: model.onnx \(Self.bytes(report.modelBytes))"
         if let data = report.dataPath { files += ", \((data as NSString).lastPathComponent) \(Self.bytes(report.dataBytes))" }
         lines.append(files)
         if !report.copiedFiles.isEmpty {

@@ -19,6 +19,8 @@ from harness import (
     DECODER_TASK_ORDER,
     RESULTS,
     RESULTS_DIR,
+    SEQ2SEQ_ARCH_ORDER,
+    SEQ2SEQ_TASK_ORDER,
     TASK_ORDER,
     Exporter,
     Results,
@@ -43,7 +45,7 @@ def results() -> Results:
     return RESULTS
 
 
-PARITY_TESTS = ("test_parity", "test_decoder_parity")
+PARITY_TESTS = ("test_parity", "test_decoder_parity", "test_seq2seq_parity")
 
 
 def pytest_collection_finish(session):
@@ -81,7 +83,8 @@ def pytest_report_header(config):
 
 def _table(kind: str = "encoder") -> tuple[list[str], dict]:
     """architecture x task -> worst diff over variants and opsets (or FAIL n/m), for one kind of fixture."""
-    arch_order, task_order = (ARCH_ORDER, TASK_ORDER) if kind == "encoder" else (DECODER_ARCH_ORDER, DECODER_TASK_ORDER)
+    arch_order, task_order = {"encoder": (ARCH_ORDER, TASK_ORDER), "decoder": (DECODER_ARCH_ORDER, DECODER_TASK_ORDER),
+                              "seq2seq": (SEQ2SEQ_ARCH_ORDER, SEQ2SEQ_TASK_ORDER)}[kind]
     cells: dict[tuple[str, str], dict] = {}
     for e in RESULTS.records.values():
         if e["status"] == "not run" or e.get("kind", "encoder") != kind:
@@ -99,7 +102,8 @@ def _table(kind: str = "encoder") -> tuple[list[str], dict]:
     short = {"feature-extraction": "feature-extr", "text-classification": "text-class",
              "token-classification": "token-class", "question-answering": "question-ans",
              "multiple-choice": "multi-choice", "fill-mask": "fill-mask", "text-generation": "text-gen",
-             "text-generation-with-past": "text-gen-past"}
+             "text-generation-with-past": "text-gen-past", "text2text-generation": "text2text",
+             "text2text-generation-with-past": "text2text-past"}
     lines = [f"{'':12}" + "".join(f"{short.get(t, t):>14}" for t in tasks)]
     for a in archs:
         row = f"{a:12}"
@@ -120,7 +124,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not any(e["status"] != "not run" for e in RESULTS.records.values()):
         return
     ran = {e.get("kind", "encoder") for e in RESULTS.records.values() if e["status"] != "not run"}
-    tables = {kind: _table(kind) for kind in ("encoder", "decoder") if kind in ran}
+    tables = {kind: _table(kind) for kind in ("encoder", "decoder", "seq2seq") if kind in ran}
     RESULTS_DIR.mkdir(exist_ok=True)
     summary = dict(tables["encoder"][1]) if "encoder" in tables else {}
     payload = {
@@ -133,6 +137,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     }
     if "decoder" in tables:
         payload["decoder_summary"] = tables["decoder"][1]
+    if "seq2seq" in tables:
+        payload["seq2seq_summary"] = tables["seq2seq"][1]
     (RESULTS_DIR / "parity.json").write_text(json.dumps(payload, indent=1) + "\n")
     tr = terminalreporter
     for kind, (lines, _) in tables.items():

@@ -59,6 +59,8 @@ DECODER_TASK_ORDER = [
     "token-classification",
 ]
 DECODER_ARCH_ORDER = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"]
+SEQ2SEQ_TASK_ORDER = ["text2text-generation-with-past", "text2text-generation", "feature-extraction"]
+SEQ2SEQ_ARCH_ORDER = ["t5", "mt5", "umt5"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -131,6 +133,7 @@ def opsets() -> list[int]:
 
 
 DECODERS = FIXTURES / "decoders"
+SEQ2SEQ = FIXTURES / "seq2seq"
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,10 @@ class Fixture:
 
     @property
     def kind(self) -> str:
-        """"decoder" for fixtures under Tests/Fixtures/decoders, else "encoder"."""
-        return "decoder" if self.dir.is_relative_to(DECODERS) else "encoder"
+        """"decoder" for fixtures under Tests/Fixtures/decoders, "seq2seq" under seq2seq, else "encoder"."""
+        if self.dir.is_relative_to(DECODERS):
+            return "decoder"
+        return "seq2seq" if self.dir.is_relative_to(SEQ2SEQ) else "encoder"
 
     @property
     def task(self) -> str:
@@ -198,7 +203,7 @@ def discover_fixtures() -> tuple[Fixture, ...]:
     encoders = FIXTURES / "encoders"
     for meta in sorted(FIXTURES.rglob("fixture.json")):
         d = meta.parent
-        if d.is_relative_to(DECODERS):
+        if d.is_relative_to(DECODERS) or d.is_relative_to(SEQ2SEQ):
             continue
         base = encoders if d.is_relative_to(encoders) else FIXTURES
         found.append(Fixture(d.relative_to(base).as_posix(), d))
@@ -212,6 +217,15 @@ def discover_decoder_fixtures() -> tuple[Fixture, ...]:
         return ()
     return tuple(Fixture(m.parent.relative_to(DECODERS).as_posix(), m.parent)
                  for m in sorted(DECODERS.rglob("fixture.json")))
+
+
+@functools.lru_cache(maxsize=None)
+def discover_seq2seq_fixtures() -> tuple[Fixture, ...]:
+    """Every folder under Tests/Fixtures/seq2seq with a fixture.json, named relative to seq2seq/."""
+    if not SEQ2SEQ.is_dir():
+        return ()
+    return tuple(Fixture(m.parent.relative_to(SEQ2SEQ).as_posix(), m.parent)
+                 for m in sorted(SEQ2SEQ.rglob("fixture.json")))
 
 
 def fixture_by_name(name: str) -> Fixture:

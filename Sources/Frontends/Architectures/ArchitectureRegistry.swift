@@ -11,6 +11,7 @@ public enum ArchitectureRegistry {
         MPNet.entry,
         XLM.entry,
         DeBERTaV2.entry,
+        T5.entry,
         GPT2.entry,
         OpenAIGPT.entry,
         LlamaFamily.llama,

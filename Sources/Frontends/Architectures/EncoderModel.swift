@@ -12,6 +12,37 @@ public struct EncoderInputs {
 /// A checkpoint decoded and ready to build the graph of one task.
 public protocol ExportableModel {
     func graph(for task: Task, name: String) throws -> Graph
+    /// The files an export of `task` writes: one `model.onnx` for most tasks, several for an
+    /// encoder-decoder's generation.
+    func parts(for task: Task, name: String) throws -> [ExportPart]
+}
+
+extension ExportableModel {
+    public func parts(for task: Task, name: String) throws -> [ExportPart] {
+        [.graph(fileName: "model.onnx", try graph(for: task, name: name))]
+    }
+}
+
+/// One model file of an export.
+public enum ExportPart {
+    case graph(fileName: String, Graph)
+    /// One file whose `If` on the bool input `condition` runs `whenTrue` or `whenFalse` (optimum's
+    /// merged decoder); the labels prefix each branch's names.
+    case merged(fileName: String, condition: String, whenTrue: Graph, trueLabel: String, whenFalse: Graph, falseLabel: String)
+
+    public var fileName: String {
+        switch self {
+        case .graph(let name, _), .merged(let name, _, _, _, _, _): return name
+        }
+    }
+
+    /// Every graph the part holds.
+    public var graphs: [Graph] {
+        switch self {
+        case .graph(_, let g): return [g]
+        case .merged(_, _, let t, _, let f, _): return [t, f]
+        }
+    }
 }
 
 /// An encoder checkpoint decoded and ready to build: the architecture file says how to embed,

@@ -28,4 +28,15 @@ extension GraphBuilder {
             return try node(.where, visible, scalar(0), scalar(-Float.greatestFiniteMagnitude), name: "AdditiveMask")
         }
     }
+
+    /// The additive causal mask `[1, 1, S, P+S]` of a decoder without padding input (an
+    /// encoder-decoder's decoder): the query at `P + i` sees keys `j ≤ P + i`; `queries` are the
+    /// absolute positions `[S]`, `keys` `[P+S]`.
+    public func causalMask(queries: Value, keys: Value) throws -> Value {
+        try scope("causal_mask") {
+            let allowed = try node(.not, try node(.greater, try unsqueeze(keys, [0]), try unsqueeze(queries, [1])))
+            let additive = try node(.where, allowed, scalar(0), scalar(-Float.greatestFiniteMagnitude), name: "AdditiveMask")
+            return try unsqueeze(additive, [0, 1])
+        }
+    }
 }

@@ -95,13 +95,20 @@ extension GraphBuilder {
     public func relativePositionLookup(_ table: RelativePositionTable, length: Value, queryMinusKey: Bool, name: String) throws -> Value {
         try scope(name) {
             let positions = try node(.range, int64s([0], scalar: true), length, int64s([1], scalar: true), name: "Positions")
-            let queries = try unsqueeze(positions, [1]), keys = try unsqueeze(positions, [0])
-            let distance = queryMinusKey ? try sub(queries, keys, name: "Distance") : try sub(keys, queries, name: "Distance")
-            let low = int64s([-table.limit], scalar: true), high = int64s([table.limit], scalar: true)
-            let clamped = try node(.where, try node(.less, distance, low), low,
-                                   try node(.where, try node(.greater, distance, high), high, distance), name: "ClampDistance")
-            let index = try add(clamped, high, name: "TableIndex")
-            return try embed(index, literal(.int64(table.values)), name: "Lookup")
+            return try relativePositionLookup(table, queries: positions, keys: positions, queryMinusKey: queryMinusKey)
         }
+    }
+
+    /// `table(key − query)` (or `query − key`) for the absolute positions `queries` `[Sq]` and
+    /// `keys` `[Sk]` (int64): `[Sq, Sk]`. A decoder step with a cache passes queries that start
+    /// at the cached length.
+    public func relativePositionLookup(_ table: RelativePositionTable, queries: Value, keys: Value, queryMinusKey: Bool) throws -> Value {
+        let q = try unsqueeze(queries, [1]), k = try unsqueeze(keys, [0])
+        let distance = queryMinusKey ? try sub(q, k, name: "Distance") : try sub(k, q, name: "Distance")
+        let low = int64s([-table.limit], scalar: true), high = int64s([table.limit], scalar: true)
+        let clamped = try node(.where, try node(.less, distance, low), low,
+                               try node(.where, try node(.greater, distance, high), high, distance), name: "ClampDistance")
+        let index = try add(clamped, high, name: "TableIndex")
+        return try embed(index, literal(.int64(table.values)), name: "Lookup")
     }
 }

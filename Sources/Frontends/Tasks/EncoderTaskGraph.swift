@@ -53,6 +53,8 @@ public enum EncoderTaskGraph {
             try declare(logits, "logits", [.batchSize, numChoices], b)
         case .textGeneration, .textGenerationWithPast:
             throw ExportError("\(task.rawValue) needs a decoder model; this is an encoder")
+        case .text2textGeneration, .text2textGenerationWithPast:
+            throw ExportError("\(task.rawValue) needs an encoder-decoder model; this is an encoder")
         }
         return b.graph
     }

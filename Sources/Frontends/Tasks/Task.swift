@@ -11,6 +11,10 @@ public enum Task: String, CaseIterable, Sendable {
     case multipleChoice = "multiple-choice"
     case textGeneration = "text-generation"
     case textGenerationWithPast = "text-generation-with-past"
+    /// An encoder-decoder's encoder and first-step decoder (`encoder_model.onnx`, `decoder_model.onnx`).
+    case text2textGeneration = "text2text-generation"
+    /// The above plus the decoder with a cache and optimum's merged decoder.
+    case text2textGenerationWithPast = "text2text-generation-with-past"
 
     /// transformers pipeline names and other common spellings.
     static let aliases: [String: Task] = [
@@ -26,7 +30,16 @@ public enum Task: String, CaseIterable, Sendable {
         "causal-lm": .textGeneration,
         "causal-lm-with-past": .textGenerationWithPast,
         "text-generation-with-cache": .textGenerationWithPast,
+        "translation": .text2textGeneration,
+        "summarization": .text2textGeneration,
+        "seq2seq-lm": .text2textGeneration,
+        "seq2seq-lm-with-past": .text2textGenerationWithPast,
+        "translation-with-past": .text2textGenerationWithPast,
+        "summarization-with-past": .text2textGenerationWithPast,
     ]
+
+    /// The tasks encoder-decoder models support.
+    public static let seq2seqTasks: [Task] = [.featureExtraction, .text2textGeneration, .text2textGenerationWithPast]
 
     /// The tasks encoders (BERT family) support.
     public static let encoderTasks: [Task] = [.featureExtraction, .fillMask, .textClassification, .tokenClassification,
@@ -41,6 +54,11 @@ public enum Task: String, CaseIterable, Sendable {
         let key = name.lowercased()
         if let t = Task(rawValue: key) ?? Task.aliases[key] {
             self = t
+            return
+        }
+        // transformers' pipeline names with languages: translation_en_to_fr.
+        if key.hasPrefix("translation_"), key.contains("_to_") {
+            self = .text2textGeneration
             return
         }
         let known = Task.allCases.map(\.rawValue).joined(separator: ", ")

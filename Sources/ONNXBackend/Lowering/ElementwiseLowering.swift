@@ -5,7 +5,7 @@ enum ElementwiseLowering {
     static let rules: [String: [LoweringRule]] = {
         var r: [String: [LoweringRule]] = [:]
         for op in ["Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater", "And", "Or", "Where", "Neg", "Not",
-                   "Sqrt", "Reciprocal", "Exp", "Log", "Tanh", "Erf", "Sigmoid", "Relu", "Softplus", "Cos", "Sin", "MatMul"] {
+                   "Sqrt", "Reciprocal", "Exp", "Log", "Tanh", "Erf", "Sigmoid", "Relu", "Softplus", "Cos", "Sin", "MatMul", "Identity"] {
             r[op] = [direct(op)]
         }
         r["Cast"] = [direct("Cast") { node in

@@ -33,7 +33,7 @@ public enum ONNXSerializer {
         let dataFile = StagedFile(directory: directory, name: options.dataFileName, token: token)
         let usesData = plan.externalCount > 0
         do {
-            if usesData { try SplicedWriter.writeData(plan, to: dataFile.temporaryPath) }
+            if usesData { try SplicedWriter.writeData(plan.placement, to: dataFile.temporaryPath) }
             try SplicedWriter.writeModel(plan, to: modelFile.temporaryPath)
             if usesData { try dataFile.commit() } else { try StagedFile.removeStale(dataFile.finalPath) }
             try modelFile.commit()

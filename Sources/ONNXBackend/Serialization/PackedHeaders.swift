@@ -8,23 +8,7 @@ import ONNXExportIR
 enum PackedHeaders {
     /// GraphProto fields: name, nodes, inputs, outputs, value_info; no initializers.
     static func graphWithoutInitializers(_ graph: ONNXGraphSpec, _ m: ProtoMessages) throws -> [UInt8] {
-        let nodes = try graph.nodes.map { Optional(try m.node($0)) }
-        let inputs = try graph.inputs.map { Optional(try m.valueInfo($0)) }
-        let outputs = try graph.outputs.map { Optional(try m.valueInfo($0)) }
-        let valueInfo = try graph.valueInfo.map { Optional(try m.valueInfo($0)) }
-        let g = try m.arena.message(Onnx__GraphProto.self) { p in
-            onnx__graph_proto__init(p)
-            p.pointee.name = try m.arena.string(graph.name)
-            p.pointee.n_node = nodes.count
-            p.pointee.node = m.arena.array(nodes)
-            p.pointee.n_input = inputs.count
-            p.pointee.input = m.arena.array(inputs)
-            p.pointee.n_output = outputs.count
-            p.pointee.output = m.arena.array(outputs)
-            p.pointee.n_value_info = valueInfo.count
-            p.pointee.value_info = m.arena.array(valueInfo)
-        }
-        return try ProtoWire.pack(g, "graph '\(graph.name)'")
+        try ProtoWire.pack(try m.graph(graph), "graph '\(graph.name)'")
     }
 
     /// ModelProto fields: ir_version, opset imports, producer, doc string, metadata; no graph.

@@ -47,6 +47,13 @@ final class ProtoMessages {
             }
             tensorValue = header
         }
+        var graphValue: UnsafeMutablePointer<Onnx__GraphProto>? = nil
+        if case .graph(let g) = spec.value {
+            guard g.initializers.isEmpty else {
+                throw ExportError("node '\(node.name)': subgraph '\(g.name)' holds initializers; a subgraph reads the outer graph's")
+            }
+            graphValue = try graph(g)
+        }
         return try arena.message(Onnx__AttributeProto.self) { p in
             onnx__attribute_proto__init(p)
             p.pointee.name = try arena.string(spec.name)
@@ -79,7 +86,31 @@ final class ProtoMessages {
             case .tensor:
                 p.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR
                 p.pointee.t = tensorValue
+            case .graph:
+                p.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH
+                p.pointee.g = graphValue
             }
+        }
+    }
+
+    /// GraphProto fields: name, nodes, inputs, outputs, value_info; never initializers (the
+    /// serializer splices a top-level graph's after these fields, and subgraphs have none).
+    func graph(_ graph: ONNXGraphSpec) throws -> UnsafeMutablePointer<Onnx__GraphProto> {
+        let nodes = try graph.nodes.map { Optional(try node($0)) }
+        let inputs = try graph.inputs.map { Optional(try valueInfo($0)) }
+        let outputs = try graph.outputs.map { Optional(try valueInfo($0)) }
+        let valueInfos = try graph.valueInfo.map { Optional(try valueInfo($0)) }
+        return try arena.message(Onnx__GraphProto.self) { p in
+            onnx__graph_proto__init(p)
+            p.pointee.name = try arena.string(graph.name)
+            p.pointee.n_node = nodes.count
+            p.pointee.node = arena.array(nodes)
+            p.pointee.n_input = inputs.count
+            p.pointee.input = arena.array(inputs)
+            p.pointee.n_output = outputs.count
+            p.pointee.output = arena.array(outputs)
+            p.pointee.n_value_info = valueInfos.count
+            p.pointee.value_info = arena.array(valueInfos)
         }
     }
 

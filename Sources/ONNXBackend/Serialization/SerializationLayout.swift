@@ -18,34 +18,32 @@ extension ONNXSerializer {
         }
         var modelHeader: [UInt8]
         var graphHeader: [UInt8]
+        /// Where the external payloads go; `SplicedWriter.writeData` writes its slots.
+        let placement: DataPlacement
         var entries: [Entry] = []
         var graphBytes = 0
         var modelBytes = 0
+        /// Bytes of the data file this layout's placement describes (shared by a bundle's files).
         var dataBytes = 0
         var externalCount = 0
 
         init(model: ONNXModelSpec, modelHeader: [UInt8], graphHeader: [UInt8], messages: ProtoMessages,
-             options: SerializeOptions, external: (ONNXInitializerSpec) -> Bool) throws {
+             placement: DataPlacement, external: (ONNXInitializerSpec) -> Bool) throws {
             self.modelHeader = modelHeader
             self.graphHeader = graphHeader
-            var offset = 0
+            self.placement = placement
             graphBytes = graphHeader.count
             for t in model.graph.initializers {
                 let length = t.data.byteCount
-                var location: ProtoMessages.ExternalLocation? = nil
-                if external(t) {
-                    offset = (offset + options.alignment - 1) / options.alignment * options.alignment
-                    location = .init(file: options.dataFileName, offset: offset, length: length)
-                    offset += length
-                    externalCount += 1
-                }
+                let location = external(t) ? placement.location(of: t.data, name: t.name) : nil
+                if location != nil { externalCount += 1 }
                 let header = try ProtoWire.pack(try messages.tensorHeader(name: t.name, data: t.data, external: location),
                                                 "initializer '\(t.name)'")
                 let size = header.count + (location == nil ? ProtoWire.fieldSize(payload: length) : 0)
                 entries.append(Entry(spec: t, header: header, external: location, tensorBytes: size))
                 graphBytes += ProtoWire.fieldSize(payload: size)
             }
-            dataBytes = offset
+            dataBytes = placement.byteCount
             modelBytes = modelHeader.count + ProtoWire.fieldSize(payload: graphBytes)
         }
     }
@@ -56,8 +54,10 @@ extension ONNXSerializer {
         Result { try prepare(model, options: options) }
     }
 
-    /// Packs the headers and picks inline or external for every initializer per `options`.
-    static func prepare(_ model: ONNXModelSpec, options: SerializeOptions) throws -> Layout {
+    /// Packs the headers and picks inline or external for every initializer per `options`;
+    /// external tensors go to `placement` (a fresh one for a single model).
+    static func prepare(_ model: ONNXModelSpec, options: SerializeOptions, placement shared: DataPlacement? = nil,
+                        forceExternal: Bool = false) throws -> Layout {
         try options.validate()
         for t in model.graph.initializers where t.data.shape.contains(where: { $0 < 0 }) {
             throw ExportError("initializer '\(t.name)': negative dimension in shape \(t.data.shape)")
@@ -67,11 +67,12 @@ extension ONNXSerializer {
         let modelHeader = try PackedHeaders.modelWithoutGraph(model, messages)
         func layout(_ external: (ONNXInitializerSpec) -> Bool) throws -> Layout {
             try Layout(model: model, modelHeader: modelHeader, graphHeader: graphHeader, messages: messages,
-                       options: options, external: external)
+                       placement: shared ?? DataPlacement(fileName: options.dataFileName, alignment: options.alignment),
+                       external: external)
         }
         let bigEnough = { (t: ONNXInitializerSpec) in t.data.byteCount >= options.inlineThreshold }
         let plan: Layout
-        switch options.externalData {
+        switch forceExternal ? .always : options.externalData {
         case .never:
             plan = try layout { _ in false }
             guard plan.modelBytes < ProtoWire.protobufLimit else {

@@ -30,19 +30,17 @@ enum SplicedWriter {
         }
     }
 
-    /// The external data file: each external payload at its aligned offset, zeros between.
-    static func writeData(_ plan: ONNXSerializer.Layout, to path: String) throws {
+    /// The external data file: each placed payload once, at its aligned offset, zeros between.
+    static func writeData(_ placement: DataPlacement, to path: String) throws {
         let file = try OutputFile(path: path)
-        let external = plan.entries.filter { $0.external != nil }
-        let prefetcher = TensorPrefetcher(external.map(\.spec.data))
-        for (i, entry) in external.enumerated() {
-            guard let location = entry.external else { continue }
-            try file.writeZeros(location.offset - file.position)
-            try stream(entry.spec, i, prefetcher, into: file)
+        let prefetcher = TensorPrefetcher(placement.slots.map(\.data))
+        for (i, slot) in placement.slots.enumerated() {
+            try file.writeZeros(slot.offset - file.position)
+            try stream(ONNXInitializerSpec(name: slot.name, data: slot.data), i, prefetcher, into: file)
         }
         try file.flush()
-        guard file.position == plan.dataBytes else {
-            throw ExportError("\(path): wrote \(file.position) bytes, the layout planned \(plan.dataBytes)")
+        guard file.position == placement.byteCount else {
+            throw ExportError("\(path): wrote \(file.position) bytes, the layout planned \(placement.byteCount)")
         }
     }
 
