@@ -14,6 +14,10 @@ public enum Op: Hashable, Sendable {
     /// (x): x under another name, for a graph output that is an input or a value another output
     /// already names (a cache passed through unchanged).
     case identity
+    /// (x): T5's float16 guard (`T5Block`): when `x` holds an infinity, every element is clamped to
+    /// ±(largest float16 − 1000), which rounds to ±64512; otherwise nothing changes. transformers
+    /// does it only in float16, so it is the identity in every other type.
+    case saturateFloat16
     case cast(DataType)
     /// GELU with the exact erf form or the tanh approximation. (x)
     case gelu(GeluApproximation)
@@ -98,6 +102,7 @@ public enum Op: Hashable, Sendable {
         case .where: return "Where"
         case .neg: return "Neg"
         case .identity: return "Identity"
+        case .saturateFloat16: return "SaturateFloat16"
         case .not: return "Not"
         case .sqrt: return "Sqrt"
         case .reciprocal: return "Reciprocal"

@@ -49,7 +49,7 @@ public enum ShapeRules {
             let dtype = try sameDType([x, y])
             let s = try broadcast(try broadcast(c.type.shape, x.type.shape, fail), y.type.shape, fail)
             return [Inferred(TensorType(dtype, s))]
-        case .identity:
+        case .identity, .saturateFloat16:
             let x = try input(0)
             return [Inferred(x.type, x.symbolicContents)]
         case .not:

@@ -40,8 +40,8 @@ public enum BranchMerge {
         inputs.append(ONNXValueInfoSpec(name: condition, type: TensorType(.bool, [.fixed(1)])))
 
         var outer = Initializers()
-        let thenBranch = try branch(t, label: trueLabel, outer: &outer, outerInputs: Set(inputs.map(\.name)))
-        let elseBranch = try branch(f, label: falseLabel, outer: &outer, outerInputs: Set(inputs.map(\.name)))
+        let thenBranch = try branch(t, label: trueLabel, outer: &outer)
+        let elseBranch = try branch(f, label: falseLabel, outer: &outer)
         var graph = ONNXGraphSpec(name: name)
         graph.inputs = inputs
         graph.outputs = t.outputs
@@ -75,7 +75,7 @@ public enum BranchMerge {
     }
 
     /// `graph` as a subgraph: its initializers moved out, everything it defines renamed under `label`.
-    static func branch(_ graph: ONNXGraphSpec, label: String, outer: inout Initializers, outerInputs: Set<String>) throws -> ONNXGraphSpec {
+    static func branch(_ graph: ONNXGraphSpec, label: String, outer: inout Initializers) throws -> ONNXGraphSpec {
         var rename: [String: String] = [:]
         for i in graph.initializers { rename[i.name] = outer.name(for: i, label: label) }
         for node in graph.nodes {
@@ -89,16 +89,10 @@ public enum BranchMerge {
             n.outputs = node.outputs.map { rename[$0] ?? $0 }
             return n
         }
-        // An output no node computes (an input or initializer passed through) gets an Identity,
-        // since the subgraph's outputs are its own values.
+        // A subgraph's outputs are its own values: an input or weight passed straight through
+        // needs an Identity in the graph (IR `identity`) before merging.
         for output in graph.outputs where !graph.nodes.contains(where: { $0.outputs.contains(output.name) }) {
-            let source = rename[output.name] ?? output.name
-            guard outerInputs.contains(source) || outer.names.contains(source) else {
-                throw ExportError("graph '\(graph.name)': output '\(output.name)' is computed by no node")
-            }
-            let target = prefixed(output.name, label)
-            sub.nodes.append(ONNXNodeSpec(name: prefixed("/\(output.name)/Identity", label), opType: "Identity", inputs: [source], outputs: [target]))
-            rename[output.name] = target
+            throw ExportError("graph '\(graph.name)': output '\(output.name)' is computed by no node; pass it through an identity")
         }
         sub.outputs = graph.outputs.map { ONNXValueInfoSpec(name: rename[$0.name] ?? $0.name, type: $0.type) }
         sub.valueInfo = graph.valueInfo.map { ONNXValueInfoSpec(name: rename[$0.name] ?? $0.name, type: $0.type) }

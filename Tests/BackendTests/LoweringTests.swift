@@ -22,6 +22,20 @@ import ONNXExportIR
         try ModelLowering.lower(try sampleGraph(), opset: opset).graph.nodes.map(\.opType)
     }
 
+    /// T5's float16 guard clamps only float16 values, with ops every opset has for float16.
+    @Test(arguments: [11, 17, 24])
+    func saturateFloat16ClampsOnlyFloat16(opset: Int) throws {
+        func lowered(_ dtype: DataType) throws -> [String] {
+            let b = GraphBuilder(name: "saturate")
+            let x = b.input("x", TensorType(dtype, [.batchSize, 4]))
+            try b.output(try b.node(.saturateFloat16, x), name: "y")
+            return try ModelLowering.lower(b.graph, opset: opset).graph.nodes.map(\.opType)
+        }
+        #expect(try lowered(.float16) == ["Abs", "Equal", "Cast", "ReduceMax", "Greater", "Where", "Neg", "Max", "Min"])
+        #expect(try lowered(.float32) == ["Identity"])
+        #expect(try lowered(.bfloat16) == ["Identity"])
+    }
+
     @Test func layerNormIsNativeFromOpset17() throws {
         #expect(try opTypes(16).contains("LayerNormalization") == false)
         #expect(try opTypes(16).contains("ReduceMean"))

@@ -7,7 +7,8 @@ import ONNXExportIR
 /// buckets added to the scores — bidirectional in the encoder, causal in the decoder, whose
 /// query positions start at the cached length. v1.0 checkpoints use a ReLU feed-forward and a
 /// head tied to the embedding, applied to hidden states scaled by `d_model^-0.5`; v1.1 and mT5
-/// a gated GELU and an untied, unscaled head.
+/// a gated GELU and an untied, unscaled head. In float16, each block's sub-layer outputs get
+/// transformers' guard against infinities (`saturateFloat16`).
 public struct T5: Seq2SeqModel {
     public static let entry = ArchitectureEntry(modelTypes: ["t5", "mt5", "umt5"], tasks: Task.seq2seqTasks) { try T5($0, $1) }
 
@@ -131,7 +132,7 @@ public struct T5: Seq2SeqModel {
                     let k = try b.scope("k") { try b.linear(normed, w.scope("k"), bias: false) }
                     let v = try b.scope("v") { try b.linear(normed, w.scope("v"), bias: false) }
                     let context = try b.node(.attention(heads: heads, scale: 1), q, k, v, mask)
-                    return try b.add(h, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) })
+                    return try b.node(.saturateFloat16, try b.add(h, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
                 }
                 return try feedForward(attended, layer.scope("layer.1"), b, scope: "layer.1")
             }
@@ -174,7 +175,7 @@ public struct T5: Seq2SeqModel {
                     let (context, present) = try b.causalSelfAttention(q: q, k: k, v: v, shape: attentionShape, mask: mask, rotary: nil,
                                                                        past: inputs.selfPast?[i])
                     selfPresents.append(present)
-                    return try b.add(h, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) })
+                    return try b.node(.saturateFloat16, try b.add(h, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
                 }
                 let afterCross = try b.scope("layer.1") {
                     let normed = try b.rmsNorm(afterSelf, layer.scope("layer.1.layer_norm"), epsilon: epsilon)
@@ -192,7 +193,7 @@ public struct T5: Seq2SeqModel {
                     }
                     crossPresents.append(cross)
                     let context = try b.mergeHeads(try b.node(.headAttention(scale: 1), q, cross.key, cross.value, crossMask))
-                    return try b.add(afterSelf, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) })
+                    return try b.node(.saturateFloat16, try b.add(afterSelf, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
                 }
                 return try feedForward(afterCross, layer.scope("layer.2"), b, scope: "layer.2")
             }
@@ -213,7 +214,7 @@ public struct T5: Seq2SeqModel {
             } else {
                 inner = try b.activation(try b.scope("wi") { try b.linear(normed, ff.scope("wi"), bias: false) }, activation)
             }
-            return try b.add(x, try b.scope("wo") { try b.linear(inner, ff.scope("wo"), bias: false) })
+            return try b.node(.saturateFloat16, try b.add(x, try b.scope("wo") { try b.linear(inner, ff.scope("wo"), bias: false) }))
         }
     }
 

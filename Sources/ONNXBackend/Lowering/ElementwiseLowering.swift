@@ -16,6 +16,7 @@ enum ElementwiseLowering {
             guard case .conv1D(let padding, let groups) = node.op else { return [] }
             return [.init("pads", .ints([Int64(padding), Int64(padding)])), .init("group", .int(Int64(groups)))]
         }]
+        r["SaturateFloat16"] = [LoweringRule(since: Opsets.oldest) { node, c in lowerSaturateFloat16(node, c) }]
         r["MatMulTransposed"] = [LoweringRule(since: Opsets.oldest) { node, c in lowerMatMulTransposed(node, c) }]
         r["Gelu"] = [
             LoweringRule(since: 20) { node, c in
@@ -30,6 +31,26 @@ enum ElementwiseLowering {
         ]
         return r
     }()
+
+    /// T5's float16 guard: `limit = any(isinf(x)) ? 64512 : 65504`, then `min(max(x, −limit), limit)`
+    /// (65504 leaves every finite value as it is). Other types pass through an Identity.
+    static func lowerSaturateFloat16(_ node: Node, _ c: LoweringContext) {
+        let x = c.name(node.inputs[0]), n = node.name
+        guard c.dtype(node.inputs[0]) == .float16 else {
+            c.emit("Identity", [x], [c.output(node)], name: n)
+            return
+        }
+        // |x| == ∞ rather than IsInf, which takes float16 only from opset 20.
+        let magnitude = c.emit1("Abs", [x], name: n + "/Abs")
+        let isInfinite = c.emit1("Equal", [magnitude, c.scalar(.infinity, .float16)], name: n + "/IsInf")
+        let infinite = c.emit1("Cast", [isInfinite], name: n + "/CastInfinite",
+                               attributes: [.init("to", .int(Int64(DataType.float16.rawValue)))])
+        let anyInfinite = c.emit1("ReduceMax", [infinite], name: n + "/AnyInfinite", attributes: [.init("keepdims", .int(0))])
+        let limit = c.emit1("Where", [c.emit1("Greater", [anyInfinite, c.scalar(0, .float16)], name: n + "/HasInfinity"),
+                                      c.scalar(64512, .float16), c.scalar(65504, .float16)], name: n + "/Limit")
+        let low = c.emit1("Max", [x, c.emit1("Neg", [limit], name: n + "/NegLimit")], name: n + "/ClampLow")
+        c.emit("Min", [low, limit], [c.output(node)], name: n + "/ClampHigh")
+    }
 
     /// `a · bᵀ` as `Gemm(transB = 1)`, which every opset has and runtimes execute without
     /// materialising the transpose; inputs of rank > 2 are flattened to [rows, K] and the product
