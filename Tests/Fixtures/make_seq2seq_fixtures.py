@@ -21,6 +21,9 @@ For every variant it writes ``Tests/Fixtures/seq2seq/<variant>/`` holding:
   ``steps.logits.K`` [2, vocab], K = 0..N-1: the raw logits of generate's K-th decoder step (``output_logits``).
 * ``fixture.json``: model_type, the model dimensions the tests need, the generation settings, notes.
 
+and ``Tests/Fixtures/seq2seq-fp16/t5-overflow/`` (``write_overflow_fixture``): T5 v1.1 with one feed-forward
+scaled until float16 overflows, and PyTorch's float16 outputs, for the float16 guard's test.
+
 Weights are re-initialised with larger scales (embedding std 1 (T5 v1.0's tied one 0.3), an untied head 0.3, projections 0.2, bias tables 0.5, norms
 1 ± 0.1) so logits spread and greedy decoding does not collapse onto one token; a variant is reseeded until its
 continuations vary, every greedy step wins by a clear margin (so onnxruntime's argmax cannot flip on rounding) and
@@ -199,6 +202,44 @@ def write_variant(v: Variant) -> None:
     print(f"{v.name}: attempt {attempt}, margin {margin:.4f}, generated {out.sequences.tolist()}")
 
 
+OVERFLOW = HERE / "seq2seq-fp16" / "t5-overflow"
+OVERFLOW_SCALE = 3e4
+
+
+def write_overflow_fixture() -> None:
+    """T5 v1.1's fixture with the first encoder block's ``wo`` scaled by 3e4, so that in float16 its feed-forward
+    output overflows to infinity and transformers' guard clamps it (``T5Block``): what an fp16 export must
+    reproduce instead of turning the infinities into NaN. reference.npz holds PyTorch's float16 outputs (as
+    float32): ``encoder.last_hidden_state`` and ``decoder.logits`` for the t5-v1_1 fixture's inputs."""
+    source = SEQ2SEQ / "t5-v1_1"
+    model = T5ForConditionalGeneration.from_pretrained(source).eval()
+    with torch.no_grad():
+        model.encoder.block[0].layer[1].DenseReluDense.wo.weight.mul_(OVERFLOW_SCALE)
+    if OVERFLOW.exists():
+        shutil.rmtree(OVERFLOW)
+    model.save_pretrained(OVERFLOW, safe_serialization=True)
+    (OVERFLOW / "generation_config.json").unlink(missing_ok=True)
+    with np.load(source / "reference.npz") as z:
+        ids, mask, decoder = (torch.from_numpy(z[k]) for k in ("encoder.input_ids", "encoder.attention_mask", "decoder.input_ids"))
+    half = model.half()
+    overflowed = []
+    hook = half.encoder.block[0].layer[1].register_forward_hook(lambda m, i, o: overflowed.append(bool(torch.isinf(o).any())))
+    with torch.no_grad():
+        encoded = half.get_encoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+        logits = half(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder).logits
+    hook.remove()
+    assert overflowed and all(overflowed), "the scaled feed-forward did not overflow float16"
+    assert torch.isfinite(encoded).all() and torch.isfinite(logits).all()
+    write_npz(OVERFLOW / "reference.npz", {
+        "encoder.input_ids": ids.numpy(), "encoder.attention_mask": mask.numpy(), "decoder.input_ids": decoder.numpy(),
+        "encoder.last_hidden_state": encoded.float().numpy(), "decoder.logits": logits.float().numpy()})
+    meta = {"model_type": "t5", "source": "seq2seq/t5-v1_1", "scaled": "encoder.block.0.layer.1.DenseReluDense.wo.weight",
+            "scale": OVERFLOW_SCALE, "float16_overflow_before_guard": True,
+            "made_with": {"transformers": transformers.__version__, "torch": torch.__version__}}
+    (OVERFLOW / "overflow.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"t5-overflow: float16 outputs finite after the guard, logits max {float(logits.abs().max()):.3g}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="variant names to (re)generate")
@@ -207,6 +248,8 @@ def main() -> None:
         if args.only and v.name not in args.only:
             continue
         write_variant(v)
+    if not args.only or "t5-overflow" in args.only:
+        write_overflow_fixture()
 
 
 if __name__ == "__main__":

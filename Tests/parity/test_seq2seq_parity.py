@@ -35,7 +35,7 @@ import onnx
 import pytest
 
 from bounds import max_abs_diff, tolerance_for
-from harness import Fixture, check_exported_model, discover_seq2seq_fixtures, opsets, ort_session
+from harness import FIXTURES, Fixture, check_exported_model, discover_seq2seq_fixtures, newest_opset, opsets, ort_session, run_cli
 
 TASKS = ("text2text-generation-with-past", "text2text-generation", "feature-extraction")
 FILES = {
@@ -254,3 +254,30 @@ def test_seq2seq_parity(fx: Fixture, task: str, opset: int, exporter, results):
     entry["problems"] = problems
     if problems:
         pytest.fail(f"{fx.name} {task} at opset {opset}:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+OVERFLOW = FIXTURES / "seq2seq-fp16" / "t5-overflow"
+# float16 arithmetic where the guard has clamped activations to ±64512 (float16's spacing there is 32): onnxruntime
+# and PyTorch round differently along the way, so their float16 outputs agree to a few 1e-2 (measured 1.8e-2 on
+# the logits), against PyTorch's float16 outputs, not float32's.
+OVERFLOW_BOUND = 5e-2
+
+
+@pytest.mark.parametrize("opset", sorted({11, 17, 23, newest_opset()}))
+def test_float16_guard(opset: int, tmp_path):
+    """An fp16 export of a T5 whose feed-forward overflows float16 (PyTorch's float16 forward meets infinities
+    there, recorded by the fixture) must clamp them as transformers does: finite outputs close to PyTorch's
+    float16 ones. Without the guard the infinities reach the next RMS norm and every output is NaN."""
+    out = tmp_path / "fp16"
+    p = run_cli(["--model", str(OVERFLOW), "--task", "text2text-generation", "--dtype", "fp16", "--opset", str(opset), str(out)])
+    assert p.returncode == 0, p.stderr
+    with np.load(OVERFLOW / "reference.npz") as z:
+        ref = {k: z[k] for k in z.files}
+    (encoded,) = ort_session(out / "encoder_model.onnx").run(None, {"input_ids": ref["encoder.input_ids"],
+                                                                   "attention_mask": ref["encoder.attention_mask"]})
+    (logits,) = ort_session(out / "decoder_model.onnx").run(["logits"], {
+        "encoder_attention_mask": ref["encoder.attention_mask"], "input_ids": ref["decoder.input_ids"], "encoder_hidden_states": encoded})
+    for name, got, want in (("last_hidden_state", encoded, ref["encoder.last_hidden_state"]), ("logits", logits, ref["decoder.logits"])):
+        assert np.isfinite(got).all(), f"{name}: not finite"
+        relative = max_abs_diff(got.astype(np.float32), want) / np.abs(want).max()
+        assert relative <= OVERFLOW_BOUND, f"{name}: max |diff| / max |PyTorch float16| {relative:.3g} > {OVERFLOW_BOUND}"
