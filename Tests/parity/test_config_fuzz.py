@@ -15,7 +15,12 @@ import subprocess
 
 import pytest
 
-from harness import decoder_fixture_by_name, fixture_by_name, run_cli
+from harness import decoder_fixture_by_name, discover_seq2seq_fixtures, fixture_by_name, run_cli
+
+
+def seq2seq_fixture_by_name(name: str):
+    return next(f for f in discover_seq2seq_fixtures() if f.name == name)
+
 
 FIXTURES = [
     ("bert-base/text-classification", "text-classification", fixture_by_name),
@@ -43,6 +48,9 @@ FIXTURES = [
     ("phi3-longrope/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
     ("qwen2-yarn/causal-lm", "text-generation", decoder_fixture_by_name),
     ("llama-dynamic-long/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
+    ("t5", "text2text-generation-with-past", seq2seq_fixture_by_name),
+    ("t5-v1_1", "text2text-generation-with-past", seq2seq_fixture_by_name),
+    ("umt5", "text2text-generation", seq2seq_fixture_by_name),
 ]
 EXTREMES = [2 ** 62, -1, 0, 2 ** 31 + 1, 1e300, -0.5]
 

@@ -64,7 +64,7 @@ public struct T5: Seq2SeqModel {
             headName = tied ? Self.embeddingName(root) : "lm_head.weight"
         }
 
-        let inner = heads * keyValueSize
+        let inner = try c.product([heads, keyValueSize], of: "num_heads × d_kv")
         let embedding = Self.embeddingName(root)
         try root.requireShape(embedding, [vocabSize, modelDim], configFields: "vocab_size \(vocabSize), d_model \(modelDim)")
         try root.requireShape("lm_head.weight", [vocabSize, modelDim], configFields: "vocab_size \(vocabSize), d_model \(modelDim)")
@@ -81,7 +81,8 @@ public struct T5: Seq2SeqModel {
     /// Every stored layer tensor against the config's sizes (missing ones are left to the graph).
     func requireLayerShapes(_ blocks: Weights, count: Int, crossAttention: Bool, inner: Int, buckets: Int) throws {
         let fields = "d_model \(modelDim), num_heads \(heads), d_kv \(keyValueSize), d_ff \(feedForwardSize)"
-        for i in 0..<count where blocks.has("\(i).layer.0.layer_norm.weight") {
+        // Only the layers the checkpoint holds: a config claiming 2⁶² layers costs one lookup.
+        for i in blocks.numberedScopes(count, holding: "layer.0.layer_norm.weight") {
             let block = blocks.scope("\(i)")
             let attentions = crossAttention ? ["layer.0.SelfAttention", "layer.1.EncDecAttention"] : ["layer.0.SelfAttention"]
             for a in attentions {
