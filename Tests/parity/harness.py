@@ -259,6 +259,19 @@ class ExportResult:
         return self.out_dir / "model.onnx"
 
 
+def export_or_fail(exporter: "Exporter", results: "Results", fx: "Fixture", opset: int, task: str | None = None) -> ExportResult:
+    """The fixture's export (started ahead by the session), recorded in the results; a failed export fails the
+    calling test with the exporter's message."""
+    res = exporter.get(fx, opset, task)
+    entry = results.entry(fx, opset, task)
+    entry["export_seconds"] = round(res.seconds, 3)
+    if res.returncode != 0:
+        entry["problems"] = [f"export failed (exit {res.returncode}): {res.stderr.strip()}"]
+        pytest.fail(f"export of {fx.name} for {task or fx.task} at opset {opset} failed (exit {res.returncode}):\n"
+                    f"{res.stderr.strip()}", pytrace=False)
+    return res
+
+
 class Exporter:
     def __init__(self, root: Path, jobs: int):
         self.root = root

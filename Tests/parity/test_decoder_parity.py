@@ -42,6 +42,7 @@ from harness import (
     Fixture,
     check_exported_model,
     discover_decoder_fixtures,
+    export_or_fail,
     opsets,
     ort_session,
 )
@@ -193,13 +194,8 @@ def run_classification(sess, fx: Fixture, task: str, check: Checker) -> None:
 
 @pytest.mark.parametrize("fx,task,opset", list(_matrix()))
 def test_decoder_parity(fx: Fixture, task: str, opset: int, exporter, results):
-    res = exporter.get(fx, opset, task)
+    res = export_or_fail(exporter, results, fx, opset, task)
     entry = results.entry(fx, opset, task)
-    entry["export_seconds"] = round(res.seconds, 3)
-    if res.returncode != 0:
-        entry["problems"] = [f"export failed (exit {res.returncode}): {res.stderr.strip()}"]
-        pytest.fail(f"export of {fx.name} for {task} failed (exit {res.returncode}):\n{res.stderr.strip()}",
-                    pytrace=False)
     path = res.model_path
     if not path.is_file():
         held = sorted(p.name for p in res.out_dir.iterdir()) if res.out_dir.exists() else "nothing"

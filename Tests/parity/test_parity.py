@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 
 from bounds import max_abs_diff, tolerance_for
-from harness import Fixture, check_exported_model, discover_fixtures, opsets
+from harness import Fixture, check_exported_model, discover_fixtures, export_or_fail, opsets
 
 
 def _matrix():
@@ -39,12 +39,8 @@ def compare_outputs(fx: Fixture, opset: int, path, results, problems: list[str])
 
 @pytest.mark.parametrize("fx,opset", list(_matrix()))
 def test_parity(fx: Fixture, opset: int, exporter, results):
-    res = exporter.get(fx, opset)
+    res = export_or_fail(exporter, results, fx, opset)
     entry = results.entry(fx, opset)
-    entry["export_seconds"] = round(res.seconds, 3)
-    if res.returncode != 0:
-        entry["problems"] = [f"export failed (exit {res.returncode}): {res.stderr.strip()}"]
-        pytest.fail(f"export failed (exit {res.returncode}):\n{res.stderr.strip()}", pytrace=False)
     path = res.model_path
     if not path.is_file():
         held = sorted(p.name for p in res.out_dir.iterdir()) if res.out_dir.exists() else "nothing"

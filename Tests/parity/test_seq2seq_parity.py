@@ -35,7 +35,8 @@ import onnx
 import pytest
 
 from bounds import max_abs_diff, tolerance_for
-from harness import FIXTURES, Fixture, check_exported_model, discover_seq2seq_fixtures, newest_opset, opsets, ort_session, run_cli
+from harness import (FIXTURES, Fixture, check_exported_model, discover_seq2seq_fixtures, export_or_fail, newest_opset, opsets,
+                     ort_session, run_cli)
 
 TASKS = ("text2text-generation-with-past", "text2text-generation", "feature-extraction")
 FILES = {
@@ -206,12 +207,8 @@ def check_weights_stored_once(out_dir, files: list[str], fx: Fixture, check: Che
 
 @pytest.mark.parametrize("fx,task,opset", list(_matrix()))
 def test_seq2seq_parity(fx: Fixture, task: str, opset: int, exporter, results):
-    res = exporter.get(fx, opset, task)
+    res = export_or_fail(exporter, results, fx, opset, task)
     entry = results.entry(fx, opset, task)
-    entry["export_seconds"] = round(res.seconds, 3)
-    if res.returncode != 0:
-        entry["problems"] = [f"export failed (exit {res.returncode}): {res.stderr.strip()}"]
-        pytest.fail(f"export of {fx.name} for {task} failed (exit {res.returncode}):\n{res.stderr.strip()}", pytrace=False)
     files = FILES[task]
     missing = [f for f in files if not (res.out_dir / f).is_file()]
     if missing:

@@ -118,22 +118,12 @@ public struct T5: Seq2SeqModel {
         for i in 0..<encoderLayers {
             let layer = blocks.scope("\(i)")
             h = try b.scope("block.\(i)") {
-                let mask: Value
-                if biasInEveryLayer || shared == nil {
-                    let bias = try positionBias(layer.scope("layer.0.SelfAttention"), encoderBuckets, queries: positions, keys: positions, b)
-                    mask = try b.add(bias, padding, name: "MaskAndPositionBias")
-                    if !biasInEveryLayer { shared = mask }
-                } else {
-                    mask = shared!
-                }
+                let mask = try selfAttentionMask(layer, encoderBuckets, queries: positions, keys: positions, adding: padding, shared: &shared, b)
                 let attended = try b.scope("layer.0") {
                     let normed = try b.rmsNorm(h, layer.scope("layer.0.layer_norm"), epsilon: epsilon)
                     let w = layer.scope("layer.0.SelfAttention")
-                    let q = try b.scope("q") { try b.linear(normed, w.scope("q"), bias: false) }
-                    let k = try b.scope("k") { try b.linear(normed, w.scope("k"), bias: false) }
-                    let v = try b.scope("v") { try b.linear(normed, w.scope("v"), bias: false) }
-                    let context = try b.node(.attention(heads: heads, scale: 1), q, k, v, mask)
-                    return try b.node(.saturateFloat16, try b.add(h, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
+                    let (q, k, v) = try projections(normed, w, b)
+                    return try residual(h, try b.node(.attention(heads: heads, scale: 1), q, k, v, mask), w, b)
                 }
                 return try feedForward(attended, layer.scope("layer.1"), b, scope: "layer.1")
             }
@@ -159,24 +149,15 @@ public struct T5: Seq2SeqModel {
         for i in 0..<decoderLayers {
             let layer = blocks.scope("\(i)")
             h = try b.scope("block.\(i)") {
-                let mask: Value
-                if biasInEveryLayer || shared == nil {
-                    let bias = try positionBias(layer.scope("layer.0.SelfAttention"), decoderBuckets, queries: queries, keys: keys, b)
-                    mask = try b.add(bias, causal, name: "MaskAndPositionBias")
-                    if !biasInEveryLayer { shared = mask }
-                } else {
-                    mask = shared!
-                }
+                let mask = try selfAttentionMask(layer, decoderBuckets, queries: queries, keys: keys, adding: causal, shared: &shared, b)
                 let afterSelf = try b.scope("layer.0") {
                     let normed = try b.rmsNorm(h, layer.scope("layer.0.layer_norm"), epsilon: epsilon)
                     let w = layer.scope("layer.0.SelfAttention")
-                    let q = try b.scope("q") { try b.linear(normed, w.scope("q"), bias: false) }
-                    let k = try b.scope("k") { try b.linear(normed, w.scope("k"), bias: false) }
-                    let v = try b.scope("v") { try b.linear(normed, w.scope("v"), bias: false) }
+                    let (q, k, v) = try projections(normed, w, b)
                     let (context, present) = try b.causalSelfAttention(q: q, k: k, v: v, shape: attentionShape, mask: mask, rotary: nil,
                                                                        past: inputs.selfPast?[i])
                     selfPresents.append(present)
-                    return try b.node(.saturateFloat16, try b.add(h, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
+                    return try residual(h, context, w, b)
                 }
                 let afterCross = try b.scope("layer.1") {
                     let normed = try b.rmsNorm(afterSelf, layer.scope("layer.1.layer_norm"), epsilon: epsilon)
@@ -194,13 +175,37 @@ public struct T5: Seq2SeqModel {
                     }
                     crossPresents.append(cross)
                     let context = try b.mergeHeads(try b.node(.headAttention(scale: 1), q, cross.key, cross.value, crossMask))
-                    return try b.node(.saturateFloat16, try b.add(afterSelf, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
+                    return try residual(afterSelf, context, w, b)
                 }
                 return try feedForward(afterCross, layer.scope("layer.2"), b, scope: "layer.2")
             }
         }
         let hidden = try b.scope("final_layer_norm") { try b.rmsNorm(h, root.scope("decoder.final_layer_norm"), epsilon: epsilon) }
         return Seq2SeqDecoderOutputs(hidden: hidden, selfPresents: selfPresents, crossPresents: crossPresents)
+    }
+
+    /// The additive mask of a layer's self-attention: its relative position bias plus `base` (the
+    /// padding or causal mask). T5 and mT5 compute it in the first layer and every later layer
+    /// reuses it (`shared`); UMT5 computes it in every layer from the layer's own table.
+    func selfAttentionMask(_ layer: Weights, _ buckets: RelativePositionTable, queries: Value, keys: Value, adding base: Value,
+                           shared: inout Value?, _ b: GraphBuilder) throws -> Value {
+        if !biasInEveryLayer, let shared { return shared }
+        let bias = try positionBias(layer.scope("layer.0.SelfAttention"), buckets, queries: queries, keys: keys, b)
+        let mask = try b.add(bias, base, name: "MaskAndPositionBias")
+        if !biasInEveryLayer { shared = mask }
+        return mask
+    }
+
+    /// The query, key and value projections of one attention (no biases in T5).
+    func projections(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> (Value, Value, Value) {
+        (try b.scope("q") { try b.linear(x, w.scope("q"), bias: false) },
+         try b.scope("k") { try b.linear(x, w.scope("k"), bias: false) },
+         try b.scope("v") { try b.linear(x, w.scope("v"), bias: false) })
+    }
+
+    /// `x + o(context)`, under the float16 guard.
+    func residual(_ x: Value, _ context: Value, _ w: Weights, _ b: GraphBuilder) throws -> Value {
+        try b.node(.saturateFloat16, try b.add(x, try b.scope("o") { try b.linear(context, w.scope("o"), bias: false) }))
     }
 
     /// `T5LayerFF`: RMS norm, the (gated) feed-forward, residual.
