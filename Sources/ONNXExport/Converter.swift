@@ -40,7 +40,7 @@ public struct ConvertReport: Sendable {
 public enum Converter {
     /// The kinds of original checkpoints, asked in order; the folder of TensorFlow or NumPy files,
     /// which every architecture with original name tables reads, is the last resort.
-    static let sources: [any ConversionSource.Type] = [XLMConversion.self, OriginalFolderConversion.self]
+    static let sources: [any ConversionSource.Type] = [XLMConversion.self, T5Conversion.self, OriginalFolderConversion.self]
 
     public static func convert(_ options: ConvertOptions) throws -> ConvertReport {
         let started = Date()
