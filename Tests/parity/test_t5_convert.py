@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from harness import FIXTURES, run_cli
-from test_formats import WEIGHT_FORMATS, read_weights
+from test_formats import WEIGHT_FORMATS, exact_folder_problems
 from test_xlm_convert import supported_model_types
 
 T5 = FIXTURES / "t5-mesh"
@@ -74,17 +74,7 @@ def test_convert_matches_transformers(name: str, model_type: str, weights: str, 
     out, p = converted[name, model_type, weights]
     assert p.returncode == 0, p.stderr
     ref = T5 / META["checkpoints"][name]["conversions"][model_type]["reference"]
-    problems = []
-    written = sorted(f.name for f in out.iterdir())
-    if written != sorted(["config.json", "generation_config.json", WEIGHT_FORMATS[weights]]):
-        problems.append(f"the folder holds {written}")
-    got, want = read_weights(out), read_weights(ref)
-    if sorted(got) != sorted(want):
-        problems.append(f"tensor names differ: missing {sorted(set(want) - set(got))}, extra {sorted(set(got) - set(want))}")
-    for key in sorted(set(got) & set(want)):
-        if got[key] != want[key]:
-            problems.append(f"{key}: {got[key].dtype}{list(got[key].shape)} differs from transformers' "
-                            f"{want[key].dtype}{list(want[key].shape)} (or its bytes do)")
+    problems = exact_folder_problems(out, ref, ["config.json", "generation_config.json", WEIGHT_FORMATS[weights]])
     for file in ("config.json", "generation_config.json"):
         mine, theirs = without_version(out / file), without_version(ref / file)
         if mine != theirs:
