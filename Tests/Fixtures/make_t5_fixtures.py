@@ -20,7 +20,7 @@ It runs ``$TF_PYTHON`` (default /work/venv-tf/bin/python: tensorflow + numpy) on
 tensorflow) on this file with ``--reference JOB.json``, with ``$T4_TF_SITE`` (default venv-tf's site-packages) on its
 PYTHONPATH so that transformers' loader imports the same tensorflow that wrote the checkpoints.
 
-What it writes (``Tests/Fixtures/t5-mesh/``, about 150 KB)::
+What it writes (``Tests/Fixtures/t5-mesh/``, about 160 KB)::
 
     v1_0/        T5 v1.0 (the 2019 release's layout: legacy LayerStack names ``layer_norm/scale`` per sublayer and
                  ``final_layer_norm/scale`` per stack; relu; no ``decoder/logits/kernel``: the head is the shared
