@@ -4,16 +4,16 @@ import ONNXExportIR
 
 /// What `onnx-export convert` does: an original checkpoint (Google's TensorFlow BERT or ALBERT,
 /// OpenAI's GPT-2 TensorFlow checkpoint or GPT numpy parameters, facebookresearch/XLM's `.pth`
-/// files) rewritten as a folder that transformers' `from_pretrained` loads — `config.json` in
-/// transformers' form and the weights under transformers' names and layouts — without
-/// TensorFlow or PyTorch.
+/// files, Mesh TensorFlow T5 checkpoints) rewritten as a folder that transformers'
+/// `from_pretrained` loads — `config.json` in transformers' form and the weights under
+/// transformers' names and layouts — without TensorFlow or PyTorch.
 public struct ConvertOptions: Sendable {
     public enum Format: String, Sendable, CaseIterable { case safetensors, pytorch }
 
-    /// The architecture (`bert`, `albert`, `gpt2`, `openai-gpt`, `xlm`); original configs do not name it.
+    /// The architecture (`bert`, `albert`, `gpt2`, `openai-gpt`, `xlm`, `t5`, `mt5`); original configs do not name it.
     public var modelType: String
-    /// A TensorFlow checkpoint prefix (`.../bert_model.ckpt`), a folder holding the checkpoint, or
-    /// XLM's `.pth` file.
+    /// A TensorFlow checkpoint prefix (`.../bert_model.ckpt`, T5's `.../model.ckpt-N`), a folder
+    /// holding the checkpoint, or XLM's `.pth` file.
     public var checkpoint: String
     /// The original config (`bert_config.json`, `albert_config.json`, `hparams.json`) when it is not
     /// beside the checkpoint.
@@ -32,7 +32,7 @@ public struct ConvertReport: Sendable {
     public var tensorCount: Int
     public var weightBytes: Int
     public var sourceFormat: String
-    /// What the conversion left out (XLM's tensor and NumPy `params`).
+    /// What the conversion left out (XLM's tensor and NumPy `params`, T5's optimizer state).
     public var notes: [String]
     public var seconds: Double
 }
@@ -40,7 +40,7 @@ public struct ConvertReport: Sendable {
 public enum Converter {
     /// The kinds of original checkpoints, asked in order; the folder of TensorFlow or NumPy files,
     /// which every architecture with original name tables reads, is the last resort.
-    static let sources: [any ConversionSource.Type] = [XLMConversion.self, OriginalFolderConversion.self]
+    static let sources: [any ConversionSource.Type] = [XLMConversion.self, T5Conversion.self, OriginalFolderConversion.self]
 
     public static func convert(_ options: ConvertOptions) throws -> ConvertReport {
         let started = Date()

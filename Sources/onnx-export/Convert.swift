@@ -28,20 +28,30 @@ struct Convert: ParsableCommand {
             (tensors and NumPy arrays left out, model_type added) and vocab.json its dico_word2id, as \
             transformers' convert_xlm_original_pytorch_checkpoint_to_pytorch.py writes them.
 
+            With --model-type t5 or mt5, --tf-checkpoint is an original T5 checkpoint (Mesh \
+            TensorFlow's model.ckpt-N: T5 v1.0, v1.1, mT5; that step is read, not the latest) and \
+            --config a transformers T5 config; the weights, config.json and generation_config.json \
+            are what transformers 4's convert_t5_original_tf_checkpoint_to_pytorch.py writes \
+            (Adafactor slots and global_step left out). A weight the config's model lacks, needs but \
+            the checkpoint lacks, or whose shape disagrees is refused by name. umt5 has no TensorFlow \
+            checkpoints to convert.
+
             Examples:
               onnx-export convert --model-type bert --tf-checkpoint uncased_L-12_H-768_A-12/bert_model.ckpt \\
                 --config uncased_L-12_H-768_A-12/bert_config.json --output bert-hf
               onnx-export convert --model-type xlm --tf-checkpoint mlm_en_2048.pth --output xlm-mlm-en-2048
+              onnx-export convert --model-type t5 --tf-checkpoint t5-small/model.ckpt-1000000 \\
+                --config t5_small_config.json --output t5-small-hf
             """)
     }
 
-    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, albert, gpt2, openai-gpt, xlm.", valueName: "TYPE"))
+    @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture: bert, albert, gpt2, openai-gpt, xlm, t5, mt5.", valueName: "TYPE"))
     var modelType: String
 
-    @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt), the folder of OpenAI GPT numpy parameters, or XLM's .pth file.", valueName: "PATH"))
+    @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt, T5's .../model.ckpt-N), the folder of OpenAI GPT numpy parameters, or XLM's .pth file.", valueName: "PATH"))
     var tfCheckpoint: String
 
-    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint. Not used with xlm, whose config is in the checkpoint.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint. Not used with xlm, whose config is in the checkpoint; t5 and mt5 need a transformers T5 config.", valueName: "FILE"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Folder to write into.", valueName: "DIR"))

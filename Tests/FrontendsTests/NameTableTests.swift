@@ -45,6 +45,18 @@ import ONNXExportIR
         #expect(translated.tensors["part.3.block.12.weight"]?.shape == [5, 2])
     }
 
+    @Test func numbersLoseTheirLeadingZerosAsTheLoadersIntDoes() throws {
+        let table = NameTable([NameRule("block_{b}/w", "block.{b}.weight")])
+        let renamed = try table.rename(store(["block_007/w": [2], "block_000/w": [2], "block_120/w": [2], "other": [1]]))
+        #expect(Set(renamed.store.tensors.keys) == ["block.7.weight", "block.0.weight", "block.120.weight"])
+        #expect(renamed.sources["block.7.weight"] == "block_007/w")
+        #expect(renamed.unmatched == ["other"])
+        // Two spellings of one number are one weight: refused.
+        #expect { try table.translate(store(["block_1/w": [2], "block_001/w": [2]])) } throws: { error in
+            "\(error)".contains("both map to 'block.1.weight'")
+        }
+    }
+
     @Test func anOptionalPrefixIsMatchedWithAndWithout() throws {
         let table = NameTable([NameRule("bert/x_{i}", "x.{i}"), NameRule("output_bias", "bias")], optionalPrefixes: ["module/"])
         let translated = try table.translate(store(["module/bert/x_1": [2], "bert/x_2": [2], "output_bias": [2],

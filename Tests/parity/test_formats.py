@@ -403,6 +403,23 @@ def read_weights(folder: Path) -> dict[str, WeightTensor]:
     raise FileNotFoundError(f"no weights in {folder}: {sorted(p.name for p in folder.iterdir())}")
 
 
+def exact_folder_problems(out: Path, ref: Path, files: list[str]) -> list[str]:
+    """A converted folder against the one transformers' own script wrote: exactly ``files`` written, and the
+    reference's tensors, no more, with the same names, dtypes, shapes and bytes."""
+    problems = []
+    written = sorted(f.name for f in out.iterdir())
+    if written != sorted(files):
+        problems.append(f"the folder holds {written}")
+    got, want = read_weights(out), read_weights(ref)
+    if sorted(got) != sorted(want):
+        problems.append(f"tensor names differ: missing {sorted(set(want) - set(got))}, extra {sorted(set(got) - set(want))}")
+    for name in sorted(set(got) & set(want)):
+        if got[name] != want[name]:
+            problems.append(f"{name}: {got[name].dtype}{list(got[name].shape)} differs from transformers' "
+                            f"{want[name].dtype}{list(want[name].shape)} (or its bytes do)")
+    return problems
+
+
 def compare_weights(m: FormatModel, got: dict[str, WeightTensor], ref: dict[str, WeightTensor],
                     optional_heads: list[str] = ()) -> list[str]:
     """Problems with ``got`` against transformers' reference checkpoint, compared as transformers loads them:

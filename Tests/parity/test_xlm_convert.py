@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from harness import FIXTURES, run_cli
-from test_formats import WEIGHT_FORMATS, read_weights, reference_problems
+from test_formats import WEIGHT_FORMATS, exact_folder_problems, reference_problems
 
 XLM = FIXTURES / "xlm-original"
 META = json.loads((XLM / "xlm.json").read_text()) if (XLM / "xlm.json").is_file() else None
@@ -62,17 +62,7 @@ def test_convert_matches_transformers(kind: str, weights: str, converted):
     out, p = converted[kind, weights]
     assert p.returncode == 0, p.stderr
     ref = XLM / META["reference"]
-    problems = []
-    written = sorted(f.name for f in out.iterdir())
-    if written != sorted(["config.json", "vocab.json", WEIGHT_FORMATS[weights]]):
-        problems.append(f"the folder holds {written}")
-    got, want = read_weights(out), read_weights(ref)
-    if sorted(got) != sorted(want):
-        problems.append(f"tensor names differ: missing {sorted(set(want) - set(got))}, extra {sorted(set(got) - set(want))}")
-    for name in sorted(set(got) & set(want)):
-        if got[name] != want[name]:
-            problems.append(f"{name}: {got[name].dtype}{list(got[name].shape)} differs from transformers' "
-                            f"{want[name].dtype}{list(want[name].shape)} (or its bytes do)")
+    problems = exact_folder_problems(out, ref, ["config.json", "vocab.json", WEIGHT_FORMATS[weights]])
     # config.json: the script's bytes with "model_type" appended as json.dumps(indent=2) would write it
     script_config = (ref / "config.json").read_text()
     assert script_config.endswith("\n}\n") and "model_type" not in json.loads(script_config)

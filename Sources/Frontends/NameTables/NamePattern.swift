@@ -6,8 +6,9 @@ import ONNXExportIR
 /// A placeholder is a lowercase word in braces (`{i}`, `{g}`, `{j}`). It matches a decimal number
 /// in the original name, and the number is written where the same placeholder stands in the
 /// transformers name, so ALBERT's `group_{g}/inner_group_{j}/...` becomes
-/// `albert_layer_groups.{g}.albert_layers.{j}....` with both numbers kept. A rule without
-/// placeholders is an exact name.
+/// `albert_layer_groups.{g}.albert_layers.{j}....` with both numbers kept. The number is written
+/// without leading zeros, as the loaders' `int(...)` reads it: Mesh TensorFlow's `block_007` is
+/// transformers' `block.7`. A rule without placeholders is an exact name.
 struct NamePattern {
     let rule: NameRule
     /// The placeholders of the original name, in order (each at most once).
@@ -40,7 +41,8 @@ struct NamePattern {
         var values: [String: String] = [:]
         for (k, placeholder) in placeholders.enumerated() {
             guard let r = Range(match.range(at: k + 1), in: name) else { return nil }
-            values[placeholder] = String(name[r])
+            let digits = name[r].drop { $0 == "0" }
+            values[placeholder] = digits.isEmpty ? "0" : String(digits)
         }
         return Self.split(rule.transformers).map { part in part.placeholder.flatMap { values[$0] } ?? part.text }.joined()
     }

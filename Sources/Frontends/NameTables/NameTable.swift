@@ -37,6 +37,27 @@ public struct NameTable: Sendable {
     /// The store under transformers' names, layouts changed as the rules say.
     /// `label` says whose layout this is, for the error when nothing matches (`bert TensorFlow`).
     public func translate(_ store: WeightStore, label: String = "this architecture's original") throws -> WeightStore {
+        let renamed = try rename(store)
+        guard !renamed.store.tensors.isEmpty else {
+            let example = store.tensors.keys.sorted().first.map { " (e.g. '\($0)')" } ?? ""
+            throw ExportError("\(store.origin): none of its \(store.tensors.count) tensors\(example) has a name the \(label) layout uses; is the model type right?")
+        }
+        return renamed.store
+    }
+
+    /// A store renamed by the table, with where each tensor came from and what no rule names.
+    public struct Renamed {
+        /// The tensors under transformers' names, layouts changed.
+        public var store: WeightStore
+        /// Transformers name → the original name it was read from.
+        public var sources: [String: String]
+        /// Original names no rule matched, sorted.
+        public var unmatched: [String]
+    }
+
+    /// Every tensor a rule names, renamed and its layout changed; two originals that map to the
+    /// same name are refused. Names no rule matches are listed, for callers that refuse them.
+    public func rename(_ store: WeightStore) throws -> Renamed {
         let compiled = try rules.map(NamePattern.init)
         // Exact names are looked up directly; the rest are matched as patterns, in table order.
         let exact = Dictionary(compiled.filter(\.isExact).map { ($0.rule.original, $0.rule) }, uniquingKeysWith: { a, _ in a })
@@ -55,19 +76,16 @@ public struct NameTable: Sendable {
 
         var out: [String: TensorData] = [:]
         var source: [String: String] = [:]
+        var unmatched: [String] = []
         for (name, tensor) in store.tensors.sorted(by: { $0.key < $1.key }) {
-            guard let (target, rule) = match(name) else { continue }
+            guard let (target, rule) = match(name) else { unmatched.append(name); continue }
             if let other = source[target] {
                 throw ExportError("\(store.origin): '\(other)' and '\(name)' both map to '\(target)'")
             }
             source[target] = name
             out[target] = try Self.apply(rule.change, to: tensor, name: name, origin: store.origin)
         }
-        guard !out.isEmpty else {
-            let example = store.tensors.keys.sorted().first.map { " (e.g. '\($0)')" } ?? ""
-            throw ExportError("\(store.origin): none of its \(store.tensors.count) tensors\(example) has a name the \(label) layout uses; is the model type right?")
-        }
-        return WeightStore(origin: store.origin, tensors: out)
+        return Renamed(store: WeightStore(origin: store.origin, tensors: out), sources: source, unmatched: unmatched)
     }
 
     static func apply(_ change: LayoutChange, to t: TensorData, name: String, origin: String) throws -> TensorData {
