@@ -319,6 +319,9 @@ def reference_main(jobs_path: str) -> None:
     from transformers.models.mt5.modeling_mt5 import load_tf_weights_in_mt5
     from transformers.models.t5.modeling_t5 import load_tf_weights_in_t5
 
+    sys.path.insert(0, str(HERE))
+    from make_fixtures import write_npz  # fixed zip timestamps: regenerated files are byte-identical
+
     transformers.utils.logging.set_verbosity_error()
     torch.manual_seed(0)
     classes = {"t5": (T5Config, T5ForConditionalGeneration, load_tf_weights_in_t5),
@@ -354,6 +357,21 @@ def reference_main(jobs_path: str) -> None:
                 raise SystemExit(f"{job['id']}: {k} is not the checkpoint's variable (left at its random init?)")
         out = Path(job["output"])
         model.save_pretrained(out)
+        # What PyTorch computes with the converted weights, for the test that exports the converted folder:
+        # the encoder's output and the logits of a teacher-forced decoder pass (row 1 padded).
+        model.eval()
+        generator = torch.Generator().manual_seed(5)
+        ids = torch.randint(2, config.vocab_size, (2, 9), generator=generator)
+        mask = torch.ones_like(ids)
+        ids[1, 6:], mask[1, 6:] = 0, 0
+        decoder = torch.randint(2, config.vocab_size, (2, 5), generator=generator)
+        decoder[:, 0] = config.decoder_start_token_id
+        with torch.no_grad():
+            encoded = model.get_encoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+            logits = model(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder).logits
+        write_npz(Path(str(out) + ".outputs.npz"), {
+            "input_ids": ids.numpy(), "attention_mask": mask.numpy(), "decoder_input_ids": decoder.numpy(),
+            "last_hidden_state": encoded.numpy(), "logits": logits.numpy()})
         with safe_open(str(out / "model.safetensors"), "pt") as f:
             saved = sorted(f.keys())
         result["saved_keys"] = saved

@@ -32,7 +32,6 @@ import pytest
 
 from harness import FIXTURES, run_cli
 from test_formats import WEIGHT_FORMATS, exact_folder_problems
-from test_xlm_convert import supported_model_types
 
 T5 = FIXTURES / "t5-mesh"
 META = json.loads((T5 / "t5-mesh.json").read_text()) if (T5 / "t5-mesh.json").is_file() else None
@@ -152,21 +151,35 @@ def test_refused(model_type: str, checkpoint: str, config: str | None, change: d
     assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
 
 
-def test_converted_folder_exports(converted, tmp_path: Path):
-    if "t5" not in supported_model_types():
-        pytest.skip("model_type t5 is not supported by this onnx-export yet (onnx-export --help does not list it); "
-                    "the converted folder cannot be exported")
+def test_converted_folder_exports_and_matches_pytorch(converted, tmp_path: Path):
+    """The converted folders export for text2text-generation-with-past (every file passes onnx.checker), and the
+    encoder and first-step decoder reproduce what PyTorch computed with transformers 4.57's conversion of the same
+    checkpoint (reference*.outputs.npz, made by make_t5_fixtures.py)."""
+    import numpy as np
     import onnx
 
+    from bounds import max_abs_diff, tolerance_for
+    from harness import ort_session
+
+    problems = []
     for name, model_type in CONVERSIONS:
-        if model_type not in supported_model_types():
-            continue
         folder, p = converted[name, model_type, "safetensors"]
         assert p.returncode == 0, p.stderr
         out = tmp_path / f"{name}-{model_type}"
         e = run_cli(["--model", str(folder), "--task", "text2text-generation-with-past", str(out)])
         assert e.returncode == 0, e.stderr
-        models = sorted(out.glob("*.onnx"))
-        assert models, sorted(p.name for p in out.iterdir())
-        for model in models:
-            onnx.checker.check_model(str(model), full_check=True)
+        files = sorted(f.name for f in out.glob("*.onnx"))
+        assert files == ["decoder_model.onnx", "decoder_model_merged.onnx", "decoder_with_past_model.onnx", "encoder_model.onnx"], files
+        for f in files:
+            onnx.checker.check_model(str(out / f), full_check=True)
+        reference = T5 / (META["checkpoints"][name]["conversions"][model_type]["reference"] + ".outputs.npz")
+        with np.load(reference) as z:
+            ref = {k: z[k] for k in z.files}
+        (encoded,) = ort_session(out / "encoder_model.onnx").run(None, {"input_ids": ref["input_ids"], "attention_mask": ref["attention_mask"]})
+        (logits,) = ort_session(out / "decoder_model.onnx").run(["logits"], {
+            "encoder_attention_mask": ref["attention_mask"], "input_ids": ref["decoder_input_ids"], "encoder_hidden_states": encoded})
+        for output, got, want in (("last_hidden_state", encoded, ref["last_hidden_state"]), ("logits", logits, ref["logits"])):
+            d = max_abs_diff(got, want)
+            if not d <= tolerance_for(want):
+                problems.append(f"{name} as {model_type}: {output} max |diff| {d:.3g} > {tolerance_for(want):.3g}")
+    assert not problems, "; ".join(problems)
