@@ -15,7 +15,10 @@ transformers reloads it in float32:
   steps, each fed the previous step's `present` and compared with transformers' own cached step
   (as `generate` runs it: rope tables that depend on the length are recomputed per step; OpenAI
   GPT, which has no cache in transformers, against the whole sequence);
-- decoder classification heads: positions 0..S-1 and the rightmost token that is not the pad id.
+- decoder classification heads: positions 0..S-1 and the rightmost token that is not the pad id;
+- encoder-decoders (T5, mT5, UMT5): the encoder's output over a right-padded batch, the first
+  decoder step on a few tokens, then three cached steps through `decoder_with_past_model.onnx` and
+  the same through `decoder_model_merged.onnx`, each against transformers' own cached step.
 
 fp32 must be within 3 × the parity tests' bound (1e-5 of the output's scale, at most 1e-4); a
 share of cases export `--dtype fp16` and must be within the fp16 bound, 1e-2 of the scale. An
@@ -68,6 +71,9 @@ ENCODERS = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "albert",
 # Families whose relative positions need longer sequences to reach their log buckets.
 LONG_SEQUENCES = {"deberta-v2", "mpnet"}
 DECODERS = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"]
+SEQ2SEQ = ["t5", "mt5", "umt5"]
+SEQ2SEQ_TASKS = {"feature-extraction": T.AutoModelForSeq2SeqLM, "text2text-generation": T.AutoModelForSeq2SeqLM,
+                 "text2text-generation-with-past": T.AutoModelForSeq2SeqLM}
 
 
 # ------------------------------------------------------------------------------------------ configs
@@ -225,6 +231,20 @@ class Case:
                 + (" external-data" if self.external_data else "") + (f" ({self.storage})" if self.storage else ""))
 
 
+def seq2seq_config(r: random.Random, model_type: str, widths: Widths = TINY):
+    """T5-family: d_kv × heads free of d_model, encoder and decoder depths apart, buckets and distances that
+    short inputs pass, every feed-forward form, tied (scaled) or untied heads."""
+    heads, size = widths.draw(r)
+    buckets = r.choice([4, 6, 8, 16, 32])
+    return T.AutoConfig.for_model(
+        model_type, vocab_size=r.randint(40, 160), d_model=r.choice([heads * size, r.randint(4, 24) * 2]), d_kv=size,
+        num_heads=heads, d_ff=widths.mlp_width(r), num_layers=r.randint(1, 3), num_decoder_layers=r.randint(1, 3),
+        relative_attention_num_buckets=buckets, relative_attention_max_distance=r.randint(buckets // 2 + 1, 3 * buckets),
+        feed_forward_proj=r.choice(["relu", "gelu", "gated-gelu", "gated-silu", "gated-relu", "gelu_new"]),
+        layer_norm_epsilon=r.choice([1e-6, 1e-5]), tie_word_embeddings=r.random() < 0.5, decoder_start_token_id=0,
+        pad_token_id=0, eos_token_id=1)
+
+
 def randomize(model: torch.nn.Module, gen: torch.Generator) -> None:
     """Weights a trained checkpoint could have: norm scales around 1, every bias and matrix random,
     matrices wider than 32 scaled down by √(32 / width) so activations keep their size through the layers
@@ -370,29 +390,86 @@ def run_decoder(case: Case, runner: Runner, rng: np.random.Generator, config) ->
         compare(case, f"step {step} logits", got["logits"], last(field(want, "logits")), None, last(field(half, "logits")))
 
 
+def run_seq2seq(case: Case, folder: str, out: str, rng: np.random.Generator, config) -> None:
+    """Encoder, first decoder step and three cached steps (separate and merged files) against transformers."""
+    model = T.AutoModelForSeq2SeqLM.from_pretrained(folder, dtype=torch.float32).eval()
+    batch, length = 2, int(rng.integers(2, 24))
+    ids = rng.integers(2, config.vocab_size, (batch, length))
+    mask = np.ones((batch, length), np.int64)
+    cut = int(rng.integers(1, length))
+    mask[1, cut:], ids[1, cut:] = 0, 0
+    session = lambda name: ort.InferenceSession(os.path.join(out, name), providers=["CPUExecutionProvider"])
+    encoder = session("model.onnx" if case.task == "feature-extraction" else "encoder_model.onnx")
+    (encoded,) = encoder.run(None, {"input_ids": ids, "attention_mask": mask})
+    with torch.no_grad():
+        want = model.get_encoder()(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).last_hidden_state
+    compare(case, "encoder last_hidden_state", encoded, want.numpy())
+    if case.task == "feature-extraction":
+        return
+    prompt = rng.integers(2, config.vocab_size, (batch, int(rng.integers(1, 5))))
+    prompt[:, 0] = 0
+    common = {"encoder_attention_mask": mask, "encoder_hidden_states": encoded}
+    first = session("decoder_model.onnx")
+    names = [o.name for o in first.get_outputs()]
+    got = dict(zip(names, first.run(None, {**common, "input_ids": prompt})))
+    with torch.no_grad():
+        reference = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                          decoder_input_ids=torch.tensor(prompt), use_cache=True)
+    compare(case, "first step logits", got["logits"], reference.logits.numpy())
+    if case.task != "text2text-generation-with-past":
+        return
+    steps = [rng.integers(2, config.vocab_size, (batch, 1)) for _ in range(3)]
+    wants, cache = [], reference.past_key_values
+    with torch.no_grad():
+        for token in steps:
+            r = model(encoder_outputs=(torch.tensor(encoded),), attention_mask=torch.tensor(mask),
+                      decoder_input_ids=torch.tensor(token), past_key_values=cache, use_cache=True)
+            wants.append(r.logits.numpy())
+            cache = r.past_key_values
+    for file in ("decoder_with_past_model.onnx", "decoder_model_merged.onnx"):
+        later = session(file)
+        inputs = {i.name for i in later.get_inputs()}
+        outputs = [o.name for o in later.get_outputs()]
+        pasts = {n.replace("present.", "past_key_values."): v for n, v in got.items() if n.startswith("present.")}
+        for k, token in enumerate(steps):
+            feeds = {**common, **pasts, "input_ids": token, "use_cache_branch": np.array([True])}
+            step = dict(zip(outputs, later.run(None, {n: v for n, v in feeds.items() if n in inputs})))
+            compare(case, f"{file} step {k} logits", step["logits"], wants[k])
+            pasts.update({n.replace("present.", "past_key_values."): v for n, v in step.items() if ".decoder." in n})
+
+
 def run_case(seed: int, families: list[str], binary: str, fp16_share: float, keep: str,
              widths: Widths = TINY) -> tuple[Case, str, str]:
     """The case drawn from `seed`, its outcome (ok, FAIL, fp16-limit, skip) and what went wrong."""
     r = random.Random(seed)
     model_type = r.choice(families)
-    encoder = model_type in ENCODERS
-    tasks = [t for t in (ENCODER_TASKS if encoder else DECODER_TASKS)
+    encoder, seq2seq = model_type in ENCODERS, model_type in SEQ2SEQ
+    task_classes = ENCODER_TASKS if encoder else SEQ2SEQ_TASKS if seq2seq else DECODER_TASKS
+    tasks = [t for t in task_classes
              if not (model_type == "openai-gpt" and t == "token-classification")]  # no such head in transformers
-    case = Case(seed, model_type, r.choice(tasks), r.choice(OPSETS), r.random() < fp16_share, r.random() < 0.15)
+    # Encoder-decoders run in float32 only here (their float16 guard has a test of its own).
+    case = Case(seed, model_type, r.choice(tasks), r.choice(OPSETS), not seq2seq and r.random() < fp16_share, r.random() < 0.15)
     try:
-        config = (encoder_config if encoder else decoder_config)(r, model_type, widths)
+        config = (encoder_config if encoder else seq2seq_config if seq2seq else decoder_config)(r, model_type, widths)
     except (ValueError, TypeError) as e:  # a draw transformers' config class refuses is no case
         return case, "skip", f"transformers refuses the config ({type(e).__name__}: {str(e)[:120]})"
     if case.task == "question-answering":
         config.num_labels = 2  # start and end; transformers' QA heads fail with any other count
-    cls = (ENCODER_TASKS if encoder else DECODER_TASKS)[case.task]
+    cls = task_classes[case.task]
     work = tempfile.mkdtemp(prefix="parity-sweep-")
     folder, out = os.path.join(work, "checkpoint"), os.path.join(work, "onnx")
     try:
         model = cls.from_config(config).eval()
+        if seq2seq and not config.tie_word_embeddings and hasattr(model, "lm_head"):
+            # transformers 5 ties T5's head to `shared` at init whatever the config says; a separate
+            # tensor is what untied checkpoints hold (it reloads untied when the two differ).
+            model.lm_head.weight = torch.nn.Parameter(model.lm_head.weight.detach().clone())
         randomize(model, torch.Generator().manual_seed(seed))
         case.storage = save(r, model, folder)
         export(binary, case, folder, out)
+        if seq2seq:
+            run_seq2seq(case, folder, out, np.random.default_rng(seed), config)
+            return case, "ok", ""
         runner = Runner(case, cls, folder, out)
         (run_encoder if encoder else run_decoder)(case, runner, np.random.default_rng(seed), config)
         return case, "ok", ""
@@ -427,7 +504,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0, help="first case's seed; case k uses seed + k")
-    ap.add_argument("--families", nargs="+", default=ENCODERS + DECODERS, choices=ENCODERS + DECODERS)
+    ap.add_argument("--families", nargs="+", default=ENCODERS + DECODERS + SEQ2SEQ, choices=ENCODERS + DECODERS + SEQ2SEQ)
     ap.add_argument("--wide", action="store_true",
                     help="widths of real checkpoints (2-12 heads of 32-128, MLPs up to 1536) instead of tiny ones")
     ap.add_argument("--fp16-share", type=float, default=0.15, help="share of cases exported with --dtype fp16")

@@ -53,10 +53,12 @@ public struct T5: Seq2SeqModel {
 
         root = Weights(store)
         // The head: transformers 5 configs say whether hidden states are scaled
-        // (`scale_decoder_outputs`) and tie only when the checkpoint has no head of its own;
+        // (`scale_decoder_outputs`; mT5 never scales in transformers 5, and its configs always say
+        // `tie_word_embeddings: true`) and tie only when the checkpoint has no head of its own;
         // transformers 4 configs tie and scale when `tie_word_embeddings` (default true).
-        if c.has("scale_decoder_outputs") {
-            scalesHead = try c.bool("scale_decoder_outputs")
+        let savedByTransformers5 = (try c.optionalString("transformers_version")).flatMap { Int($0.prefix { $0 != "." }) }.map { $0 >= 5 } ?? false
+        if c.has("scale_decoder_outputs") || (modelType == "mt5" && savedByTransformers5) {
+            scalesHead = c.has("scale_decoder_outputs") ? try c.bool("scale_decoder_outputs") : false
             headName = root.has("lm_head.weight") ? "lm_head.weight" : Self.embeddingName(root)
         } else {
             let tied = try c.bool("tie_word_embeddings", default: true)
