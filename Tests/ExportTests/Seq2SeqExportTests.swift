@@ -106,6 +106,26 @@ extension TinyCheckpoint {
         #expect(error?.message.contains("decoder.block.0.layer.0.SelfAttention.q.weight") == true)
     }
 
+    /// Whether the decoder scales its output by d_model^-0.5 before the head, per config dialect.
+    @Test func headScalingFollowsTheConfigsTransformersVersion() throws {
+        func scales(_ config: [String: Any], skipping: Set<String> = []) throws -> Bool {
+            let ckpt = try TinyCheckpoint.t5(skipping: skipping, config: config)
+            defer { ckpt.remove() }
+            let model = try T5.entry.make(try ConfigReader(file: ckpt.folder + "/config.json"), try SafetensorsReader.open(folder: ckpt.folder))
+            let parts = try model.parts(for: .text2textGeneration, name: "t")
+            return parts[1].graphs[0].nodes.contains { $0.name.contains("ScaleDecoderOutput") }
+        }
+        // transformers 4: tie_word_embeddings decides (v1.0 ties and scales, v1.1 and mT5 do neither).
+        #expect(try scales(["tie_word_embeddings": true], skipping: ["lm_head.weight"]))
+        #expect(try scales(["tie_word_embeddings": false]) == false)
+        #expect(try scales(["model_type": "mt5", "tie_word_embeddings": false]) == false)
+        // transformers 5: scale_decoder_outputs says it; mT5 never scales (its configs always tie).
+        #expect(try scales(["scale_decoder_outputs": true, "tie_word_embeddings": true], skipping: ["lm_head.weight"]))
+        #expect(try scales(["scale_decoder_outputs": false, "tie_word_embeddings": true]) == false)
+        #expect(try scales(["model_type": "mt5", "tie_word_embeddings": true, "transformers_version": "5.25.0"]) == false)
+        #expect(try scales(["model_type": "mt5", "tie_word_embeddings": true, "transformers_version": "4.57.6"], skipping: ["lm_head.weight"]))
+    }
+
     @Test func badConfigsAreRefused() throws {
         for (key, value, needle) in [("feed_forward_proj", "gated-gelu-new" as Any, "feed_forward_proj"),
                                      ("feed_forward_proj", "gated-swoosh" as Any, "feed_forward_proj"),
