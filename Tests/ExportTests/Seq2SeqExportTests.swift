@@ -126,6 +126,17 @@ extension TinyCheckpoint {
         #expect(try scales(["model_type": "mt5", "tie_word_embeddings": true, "transformers_version": "4.57.6"], skipping: ["lm_head.weight"]))
     }
 
+    /// `dense_act_fn` / `is_gated_act` in the file win over `feed_forward_proj`, as transformers reads them.
+    @Test func explicitActivationFieldsWin() throws {
+        let ckpt = try TinyCheckpoint.t5(config: ["feed_forward_proj": "relu", "dense_act_fn": "gelu_new", "is_gated_act": true])
+        defer { ckpt.remove() }
+        let model = try T5.entry.make(try ConfigReader(file: ckpt.folder + "/config.json"), try SafetensorsReader.open(folder: ckpt.folder))
+        let encoder = try model.graph(for: .featureExtraction, name: "t")
+        #expect(encoder.nodes.contains { $0.op == .gelu(.tanh) })
+        #expect(encoder.nodes.contains { $0.name.contains("wi_1") })
+        #expect(!encoder.nodes.contains { $0.op == .relu })
+    }
+
     @Test func badConfigsAreRefused() throws {
         for (key, value, needle) in [("feed_forward_proj", "gated-gelu-new" as Any, "feed_forward_proj"),
                                      ("feed_forward_proj", "gated-swoosh" as Any, "feed_forward_proj"),

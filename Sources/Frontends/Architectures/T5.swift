@@ -48,8 +48,12 @@ public struct T5: Seq2SeqModel {
         guard parts.count == 1 || (parts.count == 2 && parts[0] == "gated") else {
             throw ExportError("\(c.origin): feed_forward_proj \"\(projection)\" must be an activation or gated-<activation> (relu, gated-gelu, ...)")
         }
-        gated = parts.count == 2
-        activation = projection == "gated-gelu" ? .geluNew : try Activation(configValue: parts.last ?? "", origin: c.origin, key: "feed_forward_proj")
+        // `dense_act_fn` and `is_gated_act`, where the file has them, win over what
+        // feed_forward_proj implies (transformers 4 and 5 both read them back so).
+        gated = c.has("is_gated_act") ? try c.bool("is_gated_act") : parts.count == 2
+        activation = c.has("dense_act_fn")
+            ? try Activation(configValue: try c.string("dense_act_fn"), origin: c.origin, key: "dense_act_fn")
+            : projection == "gated-gelu" ? .geluNew : try Activation(configValue: parts.last ?? "", origin: c.origin, key: "feed_forward_proj")
 
         root = Weights(store)
         // The head: transformers 5 configs say whether hidden states are scaled
