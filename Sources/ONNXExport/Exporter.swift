@@ -64,6 +64,7 @@ public enum Exporter {
             } else {
                 written = try ONNXSerializer.write(bundle: files, toDirectory: options.outputFolder, options: serializeOptions)
             }
+            try removeStaleModels(in: options.outputFolder, keeping: Set(files.map(\.fileName)))
             copied = try CompanionFiles.write(config: checkpoint.config, from: checkpoint.folder, to: options.outputFolder)
         } catch {
             if createdFolder { try? FileManager.default.removeItem(atPath: options.outputFolder) }
@@ -81,6 +82,23 @@ public enum Exporter {
             nodeCount: files.reduce(0) { $0 + Self.nodeCount($1.model.graph) },
             initializerCount: files.reduce(0) { $0 + $1.model.graph.initializers.count },
             copiedFiles: copied, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Every model file name an export writes, whatever the task.
+    static let modelFileNames = ["model.onnx"] + Seq2SeqTaskGraph.fileNames
+
+    /// Removes model files an earlier export left in a folder written with `--force` that this
+    /// export did not write: a stale `decoder_model_merged.onnx` beside a new two-file export
+    /// would be loaded first by runtimes and read the new data file at its old offsets.
+    static func removeStaleModels(in folder: String, keeping written: Set<String>) throws {
+        for name in modelFileNames where !written.contains(name) {
+            let path = (folder as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw ExportError("\(path): cannot remove this model file left by an earlier export (\(error.localizedDescription))")
+            }
+        }
     }
 
     /// Nodes of a graph and of the subgraphs its nodes hold.

@@ -77,6 +77,25 @@ extension TinyCheckpoint {
         #expect(report.dataBytes >= external.reduce(0, +) && report.dataBytes <= external.reduce(0, +) + 4096 * external.count)
     }
 
+    /// Re-exporting into the same folder with --force leaves no model file of the earlier layout:
+    /// a stale merged decoder would be loaded first and read the new data file at old offsets.
+    @Test func forcedReexportRemovesTheEarlierLayoutsFiles() throws {
+        let ckpt = try TinyCheckpoint.t5()
+        defer { ckpt.remove() }
+        let out = NSTemporaryDirectory() + "seq2seq-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var options = ExportOptions(modelFolder: ckpt.folder, task: "text2text-generation-with-past", outputFolder: out)
+        _ = try Exporter.export(options)
+        options.task = "text2text-generation"
+        options.force = true
+        _ = try Exporter.export(options)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: out)).filter { $0.hasSuffix(".onnx") }
+        #expect(left == ["encoder_model.onnx", "decoder_model.onnx"])
+        options.task = "feature-extraction"
+        _ = try Exporter.export(options)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)).filter { $0.hasSuffix(".onnx") } == ["model.onnx"])
+    }
+
     @Test func featureExtractionIsTheEncoderAlone() throws {
         let ckpt = try TinyCheckpoint.t5()
         defer { ckpt.remove() }

@@ -23,6 +23,8 @@ public enum Seq2SeqTaskGraph {
     public static let encoderLength = Dim.symbol("encoder_sequence_length")
     public static let decoderLength = Dim.symbol("decoder_sequence_length")
     public static let pastDecoderLength = Dim.symbol("past_decoder_sequence_length")
+    /// The files of `text2text-generation-with-past`, in the order written.
+    public static let fileNames = ["encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx", "decoder_model_merged.onnx"]
 
     static func parts(_ model: Seq2SeqModel, task: Task, name: String) throws -> [ExportPart] {
         switch task {
@@ -30,13 +32,13 @@ public enum Seq2SeqTaskGraph {
             return [.graph(fileName: "model.onnx", try encoder(model, name: name))]
         case .text2textGeneration, .text2textGenerationWithPast:
             var parts: [ExportPart] = [
-                .graph(fileName: "encoder_model.onnx", try encoder(model, name: "\(name)-encoder")),
-                .graph(fileName: "decoder_model.onnx", try decoder(model, withPast: false, name: "\(name)-decoder")),
+                .graph(fileName: fileNames[0], try encoder(model, name: "\(name)-encoder")),
+                .graph(fileName: fileNames[1], try decoder(model, withPast: false, name: "\(name)-decoder")),
             ]
             if task == .text2textGenerationWithPast {
-                parts.append(.graph(fileName: "decoder_with_past_model.onnx",
+                parts.append(.graph(fileName: fileNames[2],
                                     try decoder(model, withPast: true, name: "\(name)-decoder-with-past")))
-                parts.append(.merged(fileName: "decoder_model_merged.onnx", condition: "use_cache_branch",
+                parts.append(.merged(fileName: fileNames[3], condition: "use_cache_branch",
                                      whenTrue: try decoder(model, withPast: true, passingCrossCache: true, name: "\(name)-decoder-merged"),
                                      trueLabel: "with_past",
                                      whenFalse: try decoder(model, withPast: false, name: "\(name)-decoder-merged"),
