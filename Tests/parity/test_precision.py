@@ -38,11 +38,13 @@ from harness import (
     check_exported_model,
     discover_decoder_fixtures,
     discover_fixtures,
+    discover_seq2seq_fixtures,
     newest_opset,
     ort_session,
     run_cli,
 )
 from test_decoder_parity import Checker, run_full, with_past_loop
+from test_seq2seq_parity import FILES, Check, step_loop
 
 PRECISION_RESULTS = {"fp16": Results(), "bf16": Results()}
 DTYPES = {"fp16": onnx.TensorProto.FLOAT16, "bf16": onnx.TensorProto.BFLOAT16}
@@ -154,6 +156,39 @@ def test_precision_parity(fx: Fixture, task: str, opset: int, dtype: str, export
     entry["status"] = "fail" if problems else "pass"
     if problems:
         pytest.fail(f"{dtype} {fx.name} {task} at opset {opset}:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("opset", precision_opsets("fp16"))
+@pytest.mark.parametrize("fx", list(discover_seq2seq_fixtures()), ids=lambda f: f.name)
+def test_seq2seq_fp16(fx: Fixture, opset: int, exporter):
+    """Encoder-decoders in float16: every file's checkpoint weights stored as float16, the encoder output (kept
+    float16 for the decoders) and the teacher-forced step loop through the separate and the merged decoders, fed
+    float16 caches, against PyTorch's float32 outputs within ``FP16_BOUND``. (bf16 is left to the architectures
+    above: widening four files and a merged graph's branches is not worth what it would measure.)"""
+    task = "text2text-generation-with-past"
+    res = exporter.get(fx, opset, task, "fp16")
+    if res.returncode != 0:
+        pytest.fail(f"fp16 export of {fx.name} failed (exit {res.returncode}):\n{res.stderr.strip()}", pytrace=False)
+    problems: list[str] = []
+    for name in FILES[task]:
+        onnx.checker.check_model(str(res.out_dir / name), full_check=True)
+        check_weight_types(onnx.load(str(res.out_dir / name), load_external_data=False), "fp16", problems)
+    results = PRECISION_RESULTS["fp16"]
+    entry = results.entry(fx, opset, task)
+    check = Check(fx, task, opset, results, problems, relative_bound=FP16_BOUND)
+    ref = fx.reference
+    sessions = {name: ort_session(res.out_dir / name) for name in FILES[task]}
+    (encoded,) = sessions["encoder_model.onnx"].run(None, {"input_ids": ref["encoder.input_ids"],
+                                                          "attention_mask": ref["encoder.attention_mask"]})
+    if encoded.dtype != np.float16:
+        problems.append(f"last_hidden_state is {encoded.dtype}, expected float16 (the decoders read it)")
+    check.compare("encoder last_hidden_state", "last_hidden_state", encoded, ref["encoder.last_hidden_state"])
+    for merged in (False, True):
+        step_loop(sessions, fx, check, encoded, teacher_forcing=True, merged=merged, cache_dtype=np.float16)
+    entry["problems"] = problems
+    entry["status"] = "fail" if problems else "pass"
+    if problems:
+        pytest.fail(f"fp16 {fx.name} at opset {opset}:\n  " + "\n  ".join(problems), pytrace=False)
 
 
 def _write_precision_results() -> None:

@@ -97,32 +97,40 @@ def contract(fx: Fixture, file: str) -> tuple[dict, dict[str, int]]:
 
 
 class Check:
-    def __init__(self, fx: Fixture, task: str, opset: int, results, problems: list[str]):
+    """Records max |diff| per output and a problem per breach; with ``relative_bound`` (reduced-precision exports,
+    test_precision.py) the measure is max |diff| / max |reference| against that bound."""
+
+    def __init__(self, fx: Fixture, task: str, opset: int, results, problems: list[str], relative_bound: float | None = None):
         self.fx, self.task, self.opset, self.results, self.problems = fx, task, opset, results, problems
+        self.relative_bound = relative_bound
 
     def compare(self, label: str, record_as: str, got: np.ndarray, want: np.ndarray, where=None) -> None:
         if got.shape != want.shape:
             self.problems.append(f"{label}: shape {got.shape}, expected {want.shape}")
             return
-        d = max_abs_diff(got, want, where)
+        d = max_abs_diff(got.astype(np.float32), want, where)
+        if self.relative_bound is not None:
+            d, bound = d / max(float(np.abs(want).max()), 1e-30), self.relative_bound
+        else:
+            bound = tolerance_for(want, where)
         self.results.diff(self.fx, self.opset, record_as, d, self.task)
-        bound = tolerance_for(want, where)
         if not d <= bound:
-            self.problems.append(f"{label}: max |diff| {d:.3g} > {bound:.3g}")
+            self.problems.append(f"{label}: max |diff|{' / max |reference|' if self.relative_bound else ''} {d:.3g} > {bound:.3g}")
 
     def tokens(self, label: str, got: np.ndarray, want: np.ndarray) -> None:
         if got.shape != want.shape or not np.array_equal(got, want):
             self.problems.append(f"{label}: onnxruntime's greedy tokens {got.tolist()} != transformers' {want.tolist()}")
 
 
-def empty_pasts(fx: Fixture, batch: int) -> dict[str, np.ndarray]:
+def empty_pasts(fx: Fixture, batch: int, dtype=np.float32) -> dict[str, np.ndarray]:
     d = fx.meta["dims"]
     shape = (batch, d["num_heads"], 0, d["d_kv"])
-    return {f"past_key_values.{i}.{kind}.{part}": np.zeros(shape, np.float32)
+    return {f"past_key_values.{i}.{kind}.{part}": np.zeros(shape, dtype)
             for i in range(d["num_decoder_layers"]) for kind in ("decoder", "encoder") for part in ("key", "value")}
 
 
-def step_loop(sessions: dict, fx: Fixture, check: Check, encoded: np.ndarray, teacher_forcing: bool, merged: bool) -> np.ndarray:
+def step_loop(sessions: dict, fx: Fixture, check: Check, encoded: np.ndarray, teacher_forcing: bool, merged: bool,
+              cache_dtype=np.float32) -> np.ndarray:
     """Decode with the cache: the first step on the start token, later steps one token each. Returns the tokens
     onnxruntime's argmax picked."""
     ref = fx.reference
@@ -140,7 +148,7 @@ def step_loop(sessions: dict, fx: Fixture, check: Check, encoded: np.ndarray, te
         if k == 0 or merged:
             feeds["encoder_hidden_states"] = encoded
         if merged:
-            feeds.update(empty_pasts(fx, ids.shape[0]) if k == 0 else pasts)
+            feeds.update(empty_pasts(fx, ids.shape[0], cache_dtype) if k == 0 else pasts)
             feeds["use_cache_branch"] = np.array([k > 0])
         elif k > 0:
             feeds.update(pasts)
