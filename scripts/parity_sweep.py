@@ -465,6 +465,14 @@ def run_case(seed: int, families: list[str], binary: str, fp16_share: float, kee
             # tensor is what untied checkpoints hold (it reloads untied when the two differ).
             model.lm_head.weight = torch.nn.Parameter(model.lm_head.weight.detach().clone())
         randomize(model, torch.Generator().manual_seed(seed))
+        if seq2seq:
+            # T5 does not scale attention scores by 1/√d_kv: its query projections carry that factor (Mesh
+            # TensorFlow initialises them with it, and trained checkpoints keep it). Without it, random queries
+            # of width 64–128 saturate every softmax and float32 PyTorch itself drifts 1e-4 from float64.
+            with torch.no_grad():
+                for name, p in model.named_parameters():
+                    if name.endswith(("SelfAttention.q.weight", "EncDecAttention.q.weight")):
+                        p.mul_(config.d_kv ** -0.5)
         case.storage = save(r, model, folder)
         export(binary, case, folder, out)
         if seq2seq:
