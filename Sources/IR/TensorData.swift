@@ -150,6 +150,16 @@ public struct TensorData: Hashable, Sendable {
         return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(self, .transpose2D))
     }
 
+    /// The same bytes under another shape of as many elements (row-major, as `reshape` on a
+    /// contiguous tensor): XLNet's `[d_model, heads, head_size]` projections are MatMul's
+    /// `[d_model, heads · head_size]` as stored.
+    public func reshaped(_ newShape: [Int]) throws -> TensorData {
+        guard newShape.allSatisfy({ $0 >= 0 }), newShape.reduce(1, *) == elementCount else {
+            throw ExportError("cannot view a tensor of shape \(shape) as \(newShape)")
+        }
+        return TensorData(dtype: dtype, shape: newShape, storage: storage)
+    }
+
     /// Rows `[start, start+count)` of the first axis.
     public func rows(_ start: Int, _ count: Int) throws -> TensorData {
         guard let first = shape.first, start >= 0, count >= 0, start + count <= first else {

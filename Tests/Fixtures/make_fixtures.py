@@ -44,6 +44,7 @@ from safetensors.torch import load_file, save_file
 from transformers import (
     AlbertConfig,
     AutoModel,
+    AutoModelForCausalLM,
     AutoModelForMaskedLM,
     AutoModelForMultipleChoice,
     AutoModelForQuestionAnswering,
@@ -57,6 +58,7 @@ from transformers import (
     RobertaConfig,
     XLMConfig,
     XLMRobertaConfig,
+    XLNetConfig,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -89,6 +91,7 @@ AUTO_CLASS = {
     "token-classification": AutoModelForTokenClassification,
     "question-answering": AutoModelForQuestionAnswering,
     "multiple-choice": AutoModelForMultipleChoice,
+    "text-generation": AutoModelForCausalLM,  # XLNet's LM head over the whole sequence
 }
 TASK_NUM_LABELS = {"text-classification": 3, "token-classification": 5}
 
@@ -102,17 +105,21 @@ CONFIG_CLASS = {
     "xlm": XLMConfig,
     "deberta-v2": DebertaV2Config,
     "mpnet": MPNetConfig,
+    "xlnet": XLNetConfig,
 }
 # optimum includes token_type_ids only for these (BERT-like ONNX configs); RoBERTa, XLM-R, DistilBERT, MPNet omit
 # it, and DeBERTa-v2 has it only when type_vocab_size > 0 (see has_token_type_input).
-HAS_TOKEN_TYPE_INPUT = {"bert", "electra", "albert", "xlm"}
+HAS_TOKEN_TYPE_INPUT = {"bert", "electra", "albert", "xlm", "xlnet"}
 # base models (AutoModel) with a pooler -> feature-extraction also returns pooler_output
 HAS_POOLER = {"bert", "roberta", "xlm-roberta", "albert", "mpnet"}
 # (first, last) special ids around each row: <s> ... </s> or [CLS] ... [SEP] of the family's tokenizer
-SPECIAL_IDS = {"roberta": (0, 2), "xlm-roberta": (0, 2), "mpnet": (0, 2), "xlm": (0, 1), "deberta-v2": (1, 2)}
+SPECIAL_IDS = {"roberta": (0, 2), "xlm-roberta": (0, 2), "mpnet": (0, 2), "xlm": (0, 1), "deberta-v2": (1, 2),
+               "xlnet": (4, 3)}  # XLNet ends rows with <sep> <cls>; a leading <sep> stands in for the first segment's end
 # task classes whose name must be exactly this (the Auto class is checked, not trusted)
 EXPECTED_CLASS = {("xlm", "question-answering"): "XLMForQuestionAnsweringSimple",
-                  ("xlm", "fill-mask"): "XLMWithLMHeadModel"}
+                  ("xlm", "fill-mask"): "XLMWithLMHeadModel",
+                  ("xlnet", "question-answering"): "XLNetForQuestionAnsweringSimple",
+                  ("xlnet", "text-generation"): "XLNetLMHeadModel"}
 
 
 @dataclass
@@ -131,6 +138,8 @@ class Variant:
     fully_masked_row: bool = False
     # in each set, the last padded row is padded on the left instead of the right
     left_pad_row: bool = False
+    # every padded row is padded on the left (XLNet's tokenizer pads on the left)
+    left_padding: bool = False
     # tensors removed from model.safetensors after saving (name or dotted suffix); the reload self-check then
     # expects exactly these as missing keys (transformers must recompute them on load)
     drop_tensors: tuple[str, ...] = ()
@@ -499,6 +508,32 @@ VARIANTS: list[Variant] = [
         ".bias stored and used; lm_head.bias stored but unused. Set b 40 long.",
         seq_b=LONG_SEQ,
     ),
+    Variant(
+        "xlnet-base", "xlnet",
+        dict(vocab_size=VOCAB, d_model=24, n_layer=LAYERS, n_head=4, d_inner=INTERMEDIATE, ff_activation="gelu",
+             pad_token_id=5, mem_len=None),
+        ["feature-extraction", "text-generation", "text-classification", "token-classification", "question-answering",
+         "multiple-choice"],
+        "XLNet, d_model 24 / 4 heads (d_head 6), d_inner 37, gelu, layer_norm_eps 1e-12, attn_type bi, clamp_len -1. "
+        "Content stream only: relative positions are sinusoids of klen..-qlen+1 times r, scores (ac + bd + ef) / "
+        "sqrt(d_head) with r_w_bias, r_r_bias (rel_shift) and r_s_bias x seg_embed on whether two tokens share a "
+        "segment (token_type_ids), minus 1e30 where the key is padding and not the query itself. Rows are padded on "
+        "the LEFT, as XLNet's tokenizer pads. text-generation: XLNetLMHeadModel's lm_loss (tied to word_embedding + "
+        "bias) over every position; text-classification / multiple-choice: sequence_summary (last token, summary "
+        "projection, tanh) + logits_proj; question-answering: XLNetForQuestionAnsweringSimple (qa_outputs).",
+        left_padding=True,
+    ),
+    Variant(
+        "xlnet-clamp-relu", "xlnet",
+        dict(vocab_size=VOCAB, d_model=16, n_layer=LAYERS, n_head=2, d_inner=20, ff_activation="relu", clamp_len=3,
+             untie_r=False, layer_norm_eps=1e-5, tie_word_embeddings=False, summary_type="first", pad_token_id=5,
+             mem_len=None),
+        ["feature-extraction", "text-generation", "text-classification"],
+        "XLNet with clamp_len 3, shorter than both sets' lengths (distances past 3 share the sinusoid of 3), relu, "
+        "d_model 16 / 2 heads (d_head 8), layer_norm_eps 1e-5, untie_r false (per-layer biases in PyTorch "
+        "checkpoints either way), an untied lm_loss (tie_word_embeddings false), summary_type first. Left padding.",
+        left_padding=True,
+    ),
 ]
 
 
@@ -585,12 +620,12 @@ def make_input_set(
         if langs is not None:  # one language per segment (padding keeps the second one's)
             langs[r, :] = rng.integers(0, cfg["n_langs"])
             langs[r, n // 2 :] = rng.integers(0, cfg["n_langs"])
-    if v.left_pad_row:
+    if v.left_pad_row or v.left_padding:
         padded = [r for r, n in enumerate(lengths) if 0 < n < seq]
-        r, n = padded[-1], lengths[padded[-1]]
-        for a in (ids, mask, types, langs):
-            if a is not None:
-                a[r] = np.roll(a[r], seq - n)
+        for r in padded if v.left_padding else padded[-1:]:
+            for a in (ids, mask, types, langs):
+                if a is not None:
+                    a[r] = np.roll(a[r], seq - lengths[r])
     shape = (batch, choices, seq) if choices else (batch, seq)
     out = {"input_ids": ids.reshape(shape), "attention_mask": mask.reshape(shape)}
     if has_token_type_input(v):
@@ -622,7 +657,7 @@ def axes_for(task: str, inputs: list[str], outputs: list[str]) -> tuple[dict, di
             out_axes[n] = ["batch_size", None]
         elif n in ("start_logits", "end_logits"):
             out_axes[n] = ["batch_size", "sequence_length"]
-        elif task in ("fill-mask", "token-classification"):
+        elif task in ("fill-mask", "token-classification", "text-generation"):
             out_axes[n] = ["batch_size", "sequence_length", None]
         elif task == "text-classification":
             out_axes[n] = ["batch_size", None]

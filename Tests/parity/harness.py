@@ -51,9 +51,9 @@ IR_FOR_OPSET = {
 
 TASK_ORDER = [
     "feature-extraction", "fill-mask", "text-classification", "token-classification",
-    "question-answering", "multiple-choice",
+    "question-answering", "multiple-choice", "text-generation",
 ]
-ARCH_ORDER = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "albert", "xlm", "deberta-v2", "mpnet"]
+ARCH_ORDER = ["bert", "roberta", "xlm-roberta", "distilbert", "electra", "albert", "xlm", "deberta-v2", "mpnet", "xlnet"]
 DECODER_TASK_ORDER = [
     "text-generation", "text-generation-with-past", "feature-extraction", "text-classification",
     "token-classification",

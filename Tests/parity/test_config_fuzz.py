@@ -37,6 +37,8 @@ FIXTURES = [
     ("deberta-v3-base/fill-mask", "fill-mask", fixture_by_name),
     ("deberta-v2-conv/token-classification", "token-classification", fixture_by_name),
     ("deberta-v2-c2p-typed/text-classification", "text-classification", fixture_by_name),
+    ("xlnet-base/multiple-choice", "multiple-choice", fixture_by_name),
+    ("xlnet-clamp-relu/text-generation", "text-generation", fixture_by_name),
     ("gpt2/causal-lm", "text-generation-with-past", decoder_fixture_by_name),
     ("openai-gpt/text-classification", "text-classification", decoder_fixture_by_name),
     ("llama/causal-lm", "text-generation-with-past", decoder_fixture_by_name),

@@ -40,7 +40,11 @@ CLASSES = {
 PASSED = {"input_ids", "attention_mask", "token_type_ids"}
 
 
-@pytest.mark.parametrize("fx", list(discover_fixtures()), ids=lambda f: f.name)
+# Architectures optimum has no ONNX config for (its exporter refuses them), so no ORTModel contract to meet.
+NOT_IN_OPTIMUM = {"xlnet"}
+
+
+@pytest.mark.parametrize("fx", [f for f in discover_fixtures() if f.model_type not in NOT_IN_OPTIMUM], ids=lambda f: f.name)
 def test_ortmodel_loads_and_runs_the_export(fx: Fixture, tmp_path):
     out = tmp_path / "onnx"
     p = run_cli(["--model", str(fx.dir), "--task", fx.task, str(out)])

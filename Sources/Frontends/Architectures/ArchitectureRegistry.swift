@@ -12,6 +12,7 @@ public enum ArchitectureRegistry {
         XLM.entry,
         DeBERTaV2.entry,
         T5.entry,
+        XLNet.entry,
         GPT2.entry,
         OpenAIGPT.entry,
         LlamaFamily.llama,

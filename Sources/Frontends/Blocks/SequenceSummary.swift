@@ -1,3 +1,4 @@
+import Foundation
 import ONNXExportIR
 
 /// transformers' `SequenceSummary` (ELECTRA's and XLM's multiple-choice and classification
@@ -16,14 +17,19 @@ public struct SequenceSummary: Sendable {
     public var activation: Activation?
 
     /// Reads `summary_type` (default `defaultKind`, the config class's) and `summary_activation`
-    /// (absent, null or empty: none, as transformers' `if activation_string`).
-    public init(_ c: ConfigReader, defaultKind: Kind) throws {
+    /// (absent: `defaultActivation`, the config class's; null or empty: none, as transformers'
+    /// `if activation_string`).
+    public init(_ c: ConfigReader, defaultKind: Kind, defaultActivation: String? = nil) throws {
         let name = try c.string("summary_type", default: defaultKind.rawValue)
         guard let kind = Kind(rawValue: name) else {
             throw ExportError("\(c.origin): summary_type \"\(name)\" is not supported (first, last, mean, cls_index)")
         }
         self.kind = kind
-        activation = try c.optionalString("summary_activation").flatMap { $0.isEmpty ? nil : $0 }.map {
+        // A config saved with its class's default leaves the key out (XLNet's is "tanh"); an
+        // explicit null means none.
+        let written = c.has("summary_activation") ? try c.optionalString("summary_activation")
+            : (c.fields["summary_activation"] is NSNull ? nil : defaultActivation)
+        activation = try written.flatMap { $0.isEmpty ? nil : $0 }.map {
             try Activation(configValue: $0, origin: c.origin, key: "summary_activation")
         }
     }

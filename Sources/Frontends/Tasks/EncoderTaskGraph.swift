@@ -28,7 +28,8 @@ public enum EncoderTaskGraph {
         case .featureExtraction:
             try declare(hidden, "last_hidden_state", [.batchSize, .sequenceLength], b)
             if let pooled = try model.pooler(hidden, b) { try declare(pooled, "pooler_output", [.batchSize], b) }
-        case .fillMask, .tokenClassification:
+        case .fillMask, .tokenClassification, .textGeneration:
+            // text-generation: an encoder whose LM head scores every position (XLNet's lm_loss).
             try declare(try model.head(task, hidden: hidden, b), "logits", [.batchSize, .sequenceLength], b)
         case .textClassification:
             try declare(try model.head(task, hidden: hidden, b), "logits", [.batchSize], b)
@@ -51,7 +52,7 @@ public enum EncoderTaskGraph {
                 return try b.node(.reshapeDynamic, scores, batchAndChoices)
             }
             try declare(logits, "logits", [.batchSize, numChoices], b)
-        case .textGeneration, .textGenerationWithPast:
+        case .textGenerationWithPast:
             throw ExportError("\(task.rawValue) needs a decoder model; this is an encoder")
         case .text2textGeneration, .text2textGenerationWithPast:
             throw ExportError("\(task.rawValue) needs an encoder-decoder model; this is an encoder")
