@@ -157,6 +157,11 @@ public struct TensorData: Hashable, Sendable {
         guard newShape.allSatisfy({ $0 >= 0 }), newShape.reduce(1, *) == elementCount else {
             throw ExportError("cannot view a tensor of shape \(shape) as \(newShape)")
         }
+        // A widened view keeps its stored tensor reshaped too: narrowing it back later unwraps the
+        // conversion and must find the new shape there.
+        if case .transformed(let stored, .convert) = storage {
+            return TensorData(dtype: dtype, shape: newShape, storage: .transformed(try stored.reshaped(newShape), .convert))
+        }
         return TensorData(dtype: dtype, shape: newShape, storage: storage)
     }
 

@@ -34,6 +34,19 @@ import Testing
         #expect(floats(sink.bytes) == expected)
     }
 
+    /// A reshaped view streams the same bytes; narrowing a widened view back to its stored type
+    /// (a float16 checkpoint exported as float16) keeps the new shape.
+    @Test func reshapedViewsKeepTheirShapeThroughConversions() throws {
+        let half = try TensorData.float32((0..<12).map(Float.init), shape: [2, 3, 2]).converted(to: .float16)
+        let view = try half.asFloat32().reshaped([2, 6])
+        #expect(view.shape == [2, 6] && view.dtype == .float32)
+        #expect(floats(try view.materialize()) == (0..<12).map(Float.init))
+        let narrowed = try view.converted(to: .float16)
+        #expect(narrowed.shape == [2, 6] && narrowed.dtype == .float16)
+        #expect(try narrowed.materialize() == (try half.materialize()))
+        #expect(throws: ExportError.self) { try view.reshaped([5, 2]) }
+    }
+
     @Test func rowSlicesReadOnlyTheirRows() throws {
         let values = (0..<12).map { Float($0) }
         let raw = TensorData.float32(values).inlineBytes ?? []
