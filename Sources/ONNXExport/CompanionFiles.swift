@@ -38,6 +38,11 @@ enum CompanionFiles {
         return written
     }
 
+    /// Writes each `(name, text)` into `folder` (a converted config, XLM's vocabulary); returns the paths.
+    static func write(texts files: [(name: String, text: String)], into folder: String) throws -> [String] {
+        try files.map { try write(Data($0.text.utf8), to: (folder as NSString).appendingPathComponent($0.name)) }
+    }
+
     /// Writes a small file (a translated config, XLM's vocabulary) whole; returns its path.
     @discardableResult
     static func write(_ data: Data, to path: String) throws -> String {

@@ -52,3 +52,29 @@ enum OriginalFolderConversion: ConversionSource {
         return parent.isEmpty ? "." : parent
     }
 }
+
+/// A TensorFlow checkpoint named by `--tf-checkpoint`, for the sources that read one bundle.
+enum TFCheckpointPath {
+    /// A prefix (`.../model.ckpt-1000000`, whose files are `PREFIX.index` and `PREFIX.data-*`),
+    /// read as it is even when a later checkpoint sits beside it; or a folder, whose `checkpoint`
+    /// file (or single bundle) says which.
+    static func open(_ path: String) throws -> (prefix: String, store: WeightStore) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            let store = try TensorBundleReader.open(folder: path)
+            return (String(store.origin.dropLast(".index".count)), store)
+        }
+        let prefix = path.hasSuffix(".index") ? String(path.dropLast(".index".count)) : path
+        guard FileManager.default.fileExists(atPath: prefix + ".index") else {
+            throw ExportError("\(path): no TensorFlow checkpoint here; --tf-checkpoint takes the prefix of model.ckpt-N.index and model.ckpt-N.data-* (or their folder)")
+        }
+        return (prefix, WeightStore(origin: prefix + ".index", tensors: try TensorBundleReader.read(prefix: prefix)))
+    }
+
+    /// The file `name` beside the checkpoint, if there is one.
+    static func beside(_ prefix: String, _ name: String) -> String? {
+        let folder = (prefix as NSString).deletingLastPathComponent
+        let candidate = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+    }
+}

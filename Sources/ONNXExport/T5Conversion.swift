@@ -19,8 +19,8 @@ enum T5Conversion: ConversionSource {
         guard options.modelType != "umt5" else {
             throw ExportError("\(path): umt5 cannot be converted from a TensorFlow checkpoint: transformers has no TensorFlow loader for UMT5 (umT5 was released as T5X checkpoints, converted by convert_umt5_checkpoint_to_pytorch.py), and its per-layer relative_attention_bias tables have no place in T5's Mesh TensorFlow layout")
         }
-        let (prefix, store) = try open(path)
-        guard let configPath = options.configFile ?? besideConfig(prefix) else {
+        let (prefix, store) = try TFCheckpointPath.open(path)
+        guard let configPath = options.configFile ?? TFCheckpointPath.beside(prefix, "config.json") else {
             throw ExportError("\(path): --config is required with --model-type \(options.modelType): a transformers T5 config (T5Config's JSON, e.g. a t5-small config.json); the release's operative_config.gin is not read")
         }
         let config = try T5ConfigFile(path: configPath, modelType: options.modelType)
@@ -28,33 +28,6 @@ enum T5Conversion: ConversionSource {
         return ConvertedCheckpoint(
             modelType: options.modelType, tensors: checkpoint.tensors, origin: store.origin, config: config.config,
             sourceFormat: "Mesh TensorFlow T5 checkpoint", notes: checkpoint.notes,
-            writeCompanions: { folder in
-                try [("config.json", config.configJSON), ("generation_config.json", config.generationConfigJSON)].map { name, text in
-                    try CompanionFiles.write(Data(text.utf8), to: (folder as NSString).appendingPathComponent(name))
-                }
-            })
-    }
-
-    /// `--tf-checkpoint`: a prefix (`.../model.ckpt-1000000`, whose files are `PREFIX.index` and
-    /// `PREFIX.data-*`), read as it is even when a later checkpoint sits beside it; or a folder,
-    /// whose `checkpoint` file (or single bundle) says which.
-    static func open(_ path: String) throws -> (prefix: String, store: WeightStore) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            let store = try TensorBundleReader.open(folder: path)
-            return (String(store.origin.dropLast(".index".count)), store)
-        }
-        let prefix = path.hasSuffix(".index") ? String(path.dropLast(".index".count)) : path
-        guard FileManager.default.fileExists(atPath: prefix + ".index") else {
-            throw ExportError("\(path): no TensorFlow checkpoint here; --tf-checkpoint takes the prefix of model.ckpt-N.index and model.ckpt-N.data-* (or their folder)")
-        }
-        return (prefix, WeightStore(origin: prefix + ".index", tensors: try TensorBundleReader.read(prefix: prefix)))
-    }
-
-    /// A `config.json` beside the checkpoint, if there is one.
-    static func besideConfig(_ prefix: String) -> String? {
-        let folder = (prefix as NSString).deletingLastPathComponent
-        let candidate = ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent("config.json")
-        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+            writeCompanions: { try CompanionFiles.write(texts: [("config.json", config.configJSON), ("generation_config.json", config.generationConfigJSON)], into: $0) })
     }
 }

@@ -26,10 +26,6 @@ enum XLMConversion: ConversionSource {
         return ConvertedCheckpoint(
             modelType: "xlm", tensors: original.tensors, origin: path, config: config,
             sourceFormat: "XLM original (\(original.fileFormat))", notes: original.notes,
-            writeCompanions: { folder in
-                try [("config.json", original.configJSON), ("vocab.json", original.vocabJSON)].map { name, text in
-                    try CompanionFiles.write(Data(text.utf8), to: (folder as NSString).appendingPathComponent(name))
-                }
-            })
+            writeCompanions: { try CompanionFiles.write(texts: [("config.json", original.configJSON), ("vocab.json", original.vocabJSON)], into: $0) })
     }
 }

@@ -230,13 +230,14 @@ def write_tf(prefix: Path, variables: dict[str, np.ndarray], step: int) -> None:
                                               f'all_model_checkpoint_paths: "{prefix.name}"\n')
 
 
-def run_reference(jobs: list[dict]) -> list[dict]:
-    """This file with --reference under $T4_PYTHON (transformers 4.57 + torch, tensorflow from $T4_TF_SITE)."""
+def run_reference(jobs: list[dict], script: Path = Path(__file__).resolve()) -> list[dict]:
+    """``script`` (this file) with --reference under $T4_PYTHON (transformers 4.57 + torch, tensorflow from
+    $T4_TF_SITE)."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "jobs.json"
         spec.write_text(json.dumps(jobs))
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=T4_TF_SITE)
-        p = subprocess.run([T4_PYTHON, str(Path(__file__).resolve()), "--reference", str(spec)], env=env,
+        p = subprocess.run([T4_PYTHON, str(script), "--reference", str(spec)], env=env,
                            capture_output=True, text=True)
         if p.returncode != 0:
             raise SystemExit(f"{T4_PYTHON} --reference failed:\n{p.stderr[-6000:]}")

@@ -1,12 +1,25 @@
 import ONNXExportIR
 
 /// How a weight in an original checkpoint becomes the tensor transformers expects.
-public enum LayoutChange: Sendable {
+public enum LayoutChange: Sendable, Equatable {
     case none
     /// TF `kernel` `[in, out]` → PyTorch `Linear.weight` `[out, in]`.
     case transpose
     /// Drop size-1 axes (GPT's Conv1D weights saved as `[1, in, out]`).
     case squeeze
+    /// Entry `i` of the first axis, without that axis: one layer's slice of a variable stacked over
+    /// layers (XLNet's and Transformer-XL's `r_w_bias` `[n_layer, n_head, d_head]`).
+    case row(Int)
+
+    /// The shape a tensor of `shape` has after this change (nil where it cannot apply).
+    public func shape(after shape: [Int]) -> [Int]? {
+        switch self {
+        case .none: return shape
+        case .transpose: return shape.count == 2 ? [shape[1], shape[0]] : nil
+        case .squeeze: return shape.filter { $0 != 1 }
+        case .row(let i): return shape.first.map { i >= 0 && i < $0 ? Array(shape.dropFirst()) : nil } ?? nil
+        }
+    }
 }
 
 /// One renaming rule: placeholders such as `{i}` (or several, `{g}` and `{j}`) match numbers in the
@@ -96,6 +109,12 @@ public struct NameTable: Sendable {
             return try t.transposed()
         case .squeeze:
             return TensorData(dtype: t.dtype, shape: t.shape.filter { $0 != 1 }, storage: t.storage)
+        case .row(let i):
+            guard let first = t.shape.first, i >= 0, i < first else {
+                throw ExportError("\(origin): '\(name)' has shape \(t.shape), which has no entry \(i) on its first axis")
+            }
+            let slice = try t.rows(i, 1)
+            return TensorData(dtype: slice.dtype, shape: Array(t.shape.dropFirst()), storage: slice.storage)
         }
     }
 }
