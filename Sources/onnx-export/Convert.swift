@@ -81,7 +81,7 @@ struct Convert: ParsableCommand {
     @Option(name: .customLong("tf-checkpoint"), help: ArgumentHelp("The TensorFlow checkpoint prefix (.../model.ckpt, .../model.ckpt-N), the folder of OpenAI GPT numpy parameters, or XLM's .pth file.", valueName: "PATH"))
     var tfCheckpoint: String
 
-    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json) or a transformers config.json; by default the one beside the checkpoint. Not used with xlm, whose config is in the checkpoint; t5 and mt5 need a transformers T5 config, transfo-xl a transformers Transformer-XL config (default: TransfoXLConfig()'s).", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("The original config (bert_config.json, albert_config.json, hparams.json, xlnet_config.json) or a transformers config.json; by default the one beside the checkpoint. Not used with xlm, whose config is in the checkpoint; t5 and mt5 need a transformers T5 config, transfo-xl a transformers Transformer-XL config (default: TransfoXLConfig()'s).", valueName: "FILE"))
     var config: String?
 
     @Option(name: .customLong("finetuning-task"), help: ArgumentHelp("xlnet only: the task the checkpoint was fine-tuned on, as transformers' --finetuning_task (a GLUE task or squad).", valueName: "NAME"))

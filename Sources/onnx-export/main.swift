@@ -27,8 +27,8 @@ struct OnnxExport: ParsableCommand {
           onnx-export --model ./bert-tiny --task text-classification --opset 17 ./bert-tiny-onnx
 
         `onnx-export convert` rewrites an original checkpoint (TensorFlow BERT, ALBERT or GPT-2, OpenAI \
-        GPT numpy parameters, facebookresearch/XLM's .pth files) as a transformers folder; see \
-        `onnx-export convert --help`.
+        GPT numpy parameters, facebookresearch/XLM's .pth files, Mesh TensorFlow T5, TensorFlow XLNet \
+        and Transformer-XL) as a transformers folder; see `onnx-export convert --help`.
         """) }
 
     @Option(name: .long, help: ArgumentHelp("Checkpoint folder holding config.json and the weights.", valueName: "DIR"))

@@ -341,6 +341,25 @@ def txl_expected(variables: dict[str, np.ndarray], c: dict) -> dict[str, np.ndar
 # driver
 
 
+def write_bad(root: Path, kind: str, variables: dict[str, np.ndarray], missing: str, misshapen: str, prefix: str, config: str,
+              meta: dict) -> list[dict]:
+    """``root/bad/missing`` (``variables`` without ``missing``) and ``root/bad/misshapen`` (``misshapen`` one entry short
+    on its last axis), with their meta entries; returns the jobs recording what 4.57's loader does with them."""
+    jobs = []
+    cases = {"missing": ({k: v for k, v in variables.items() if not k.startswith(missing)}, missing),
+             "misshapen": ({k: (v[..., :-1] if k == misshapen else v) for k, v in variables.items()}, misshapen)}
+    for case, (changed, tensor) in cases.items():
+        folder = root / "bad" / case
+        folder.mkdir(parents=True)
+        write_tf(folder / prefix, changed, 1000 if kind == "xlnet" else 500)
+        if kind == "xlnet":  # as the release: the bundle alone
+            (folder / "checkpoint").unlink()
+        meta["refused"][case] = {"tf_checkpoint": f"bad/{case}/{prefix}", "config": config, "tensor": tensor}
+        jobs.append({"id": f"{kind}/bad/{case}", "kind": kind, "checkpoint": str(folder / prefix),
+                     "config": str(root / config), "task": None, "output": None})
+    return jobs
+
+
 def main() -> int:
     for root in (XLNET, TXL):
         if root.exists():
@@ -372,17 +391,8 @@ def main() -> int:
         jobs.append({"id": f"xlnet/{name}", "kind": "xlnet", "checkpoint": str(folder / spec["prefix"]),
                      "config": str(folder / "xlnet_config.json"), "task": spec["task"], "output": str(folder / "reference"),
                      "expected": expected_file(xlnet_expected(variables, spec["head"]))})
-    bad = {"missing": {k: v for k, v in base_variables.items() if not k.startswith(XLNET_MISSING)},
-           "misshapen": {k: (v[..., :-1] if k == XLNET_MISSHAPEN else v) for k, v in base_variables.items()}}
-    for kind, variables in bad.items():
-        folder = XLNET / "bad" / kind
-        folder.mkdir(parents=True)
-        write_tf(folder / "xlnet_model.ckpt", variables, 1000)
-        (folder / "checkpoint").unlink()
-        xmeta["refused"][kind] = {"tf_checkpoint": f"bad/{kind}/xlnet_model.ckpt", "config": "base/xlnet_config.json",
-                                  "tensor": XLNET_MISSING if kind == "missing" else XLNET_MISSHAPEN}
-        jobs.append({"id": f"xlnet/bad/{kind}", "kind": "xlnet", "checkpoint": str(folder / "xlnet_model.ckpt"),
-                     "config": str(XLNET / "base" / "xlnet_config.json"), "task": None, "output": None})
+    jobs += write_bad(XLNET, "xlnet", base_variables, XLNET_MISSING, XLNET_MISSHAPEN, "xlnet_model.ckpt", "base/xlnet_config.json",
+                      xmeta)
 
     # Transformer-XL
     tmeta: dict = {"checkpoints": {}, "refused": {}}
@@ -400,16 +410,7 @@ def main() -> int:
         jobs.append({"id": f"transfo-xl/{name}", "kind": "transfo-xl", "checkpoint": str(folder / spec["prefix"]),
                      "config": str(folder / "config.json"), "output": str(folder / "reference"),
                      "expected": expected_file(txl_expected(variables, spec["config"]))})
-    bad = {"missing": {k: v for k, v in untied_variables.items() if not k.startswith(TXL_MISSING)},
-           "misshapen": {k: (v[:, :-1] if k == TXL_MISSHAPEN else v) for k, v in untied_variables.items()}}
-    for kind, variables in bad.items():
-        folder = TXL / "bad" / kind
-        folder.mkdir(parents=True)
-        write_tf(folder / "model.ckpt-500", variables, 500)
-        tmeta["refused"][kind] = {"tf_checkpoint": f"bad/{kind}/model.ckpt-500", "config": "untied/config.json",
-                                  "tensor": TXL_MISSING if kind == "missing" else TXL_MISSHAPEN}
-        jobs.append({"id": f"transfo-xl/bad/{kind}", "kind": "transfo-xl", "checkpoint": str(folder / "model.ckpt-500"),
-                     "config": str(TXL / "untied" / "config.json"), "output": None})
+    jobs += write_bad(TXL, "transfo-xl", untied_variables, TXL_MISSING, TXL_MISSHAPEN, "model.ckpt-500", "untied/config.json", tmeta)
 
     try:
         results = {r["id"]: r for r in run_reference(jobs, Path(__file__).resolve())}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 
 # Exports run from a thread pool. With CPython's vfork fast path, an exec racing another thread
@@ -92,6 +93,14 @@ def run_cli(args: list[str], timeout: float = EXPORT_TIMEOUT_S) -> subprocess.Co
     )
 
 
+def supported_model_types() -> list[str]:
+    """The architectures ``onnx-export --help`` lists (an original checkpoint converts before its architecture
+    exports)."""
+    p = run_cli(["--help"])
+    found = re.search(r"Architectures \(model_type\):\s*([^.]+)\.", p.stdout)  # the list wraps over lines
+    return [t.strip() for t in found.group(1).split(",")] if found else []
+
+
 @functools.lru_cache(maxsize=None)
 def assert_refused(p: subprocess.CompletedProcess, out: Path, *needles: str) -> None:
     """Non-zero exit, every needle in stderr (case-insensitive), no model file left behind."""
@@ -104,6 +113,26 @@ def assert_refused(p: subprocess.CompletedProcess, out: Path, *needles: str) -> 
     if out.exists():
         left = [f.name for f in out.rglob("*") if f.suffix in (".onnx", ".onnx_data") or f.name.startswith("model.onnx")]
         assert not left, f"failed export left {left} in {out}"
+
+
+def assert_convert_refused(p: subprocess.CompletedProcess, out: Path, fragments: list[str]) -> None:
+    """``onnx-export convert`` refused: exit 1, one line on stderr holding every fragment, nothing in ``out``."""
+    assert p.returncode == 1, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    for fragment in fragments:
+        assert fragment in p.stderr, p.stderr
+    assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
+
+
+def changed_config(path: Path, change: dict | None, folder: Path) -> Path:
+    """``path``, or a copy of that JSON config in ``folder`` with ``change``'s keys set."""
+    if not change:
+        return path
+    fields = json.loads(path.read_text())
+    fields.update(change)
+    (folder / path.name).write_text(json.dumps(fields))
+    return folder / path.name
 
 
 def newest_opset() -> int:

@@ -28,13 +28,12 @@ Needs only numpy (and onnx, onnxruntime for 3).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
-from harness import FIXTURES, run_cli
-from test_formats import WEIGHT_FORMATS, read_weights
+from harness import FIXTURES, assert_convert_refused, changed_config, run_cli, supported_model_types
+from test_formats import WEIGHT_FORMATS, exact_folder_problems, without_version
 
 ROOTS = {"xlnet": FIXTURES / "xlnet-tf", "transfo-xl": FIXTURES / "transfo-xl-tf"}
 META = {kind: json.loads((root / "meta.json").read_text()) for kind, root in ROOTS.items() if (root / "meta.json").is_file()}
@@ -66,12 +65,6 @@ def converted(tmp_path_factory) -> dict[tuple[str, str, str], tuple]:
             for kind, name in CONVERSIONS for weights in WEIGHT_FORMATS}
 
 
-def without_version(path: Path) -> dict:
-    value = json.loads(path.read_text())
-    value.pop("transformers_version", None)
-    return value
-
-
 @pytest.mark.parametrize("kind,name", CONVERSIONS, ids=[f"{k}-{n}" for k, n in CONVERSIONS])
 @pytest.mark.parametrize("weights", list(WEIGHT_FORMATS))
 def test_convert_matches_transformers(kind: str, name: str, weights: str, converted):
@@ -80,20 +73,9 @@ def test_convert_matches_transformers(kind: str, name: str, weights: str, conver
     entry = META[kind]["checkpoints"][name]
     ref = ROOTS[kind] / entry["reference"]
     texts = sorted(f.name for f in ref.iterdir() if f.suffix == ".json")
-    problems = []
-    written = sorted(f.name for f in out.iterdir())
-    if written != sorted(texts + [WEIGHT_FORMATS[weights]]):
-        problems.append(f"the folder holds {written}")
-    got = read_weights(out)
     # the tied-bias Transformer-XL reference is 4.57's torch file (it cannot write that model as safetensors),
-    # which keeps the tied aliases its safetensors path drops; nothing else may differ
-    want = {k: v for k, v in read_weights(ref).items() if k not in entry["tied_not_written"]}
-    if sorted(got) != sorted(want):
-        problems.append(f"tensor names differ: missing {sorted(set(want) - set(got))}, extra {sorted(set(got) - set(want))}")
-    for key in sorted(set(got) & set(want)):
-        if got[key] != want[key]:
-            problems.append(f"{key}: {got[key].dtype}{list(got[key].shape)} differs from transformers' "
-                            f"{want[key].dtype}{list(want[key].shape)} (or its bytes do)")
+    # which keeps the tied aliases its safetensors path drops
+    problems = exact_folder_problems(out, ref, texts + [WEIGHT_FORMATS[weights]], entry["tied_not_written"])
     for file in texts:
         mine, theirs = without_version(out / file), without_version(ref / file)
         if mine != theirs:
@@ -190,25 +172,9 @@ def refused_cases() -> list:
 @pytest.mark.parametrize("model_type,checkpoint,config,change,task,fragments", refused_cases())
 def test_refused(model_type: str, checkpoint: Path, config: Path | None, change: dict | None, task: str | None,
                  fragments: list[str], tmp_path: Path):
-    if change:
-        fields = json.loads(config.read_text())
-        fields.update(change)
-        config = tmp_path / config.name
-        config.write_text(json.dumps(fields))
     out = tmp_path / "out"
-    p = convert(model_type, checkpoint, config, out, task=task)
-    assert p.returncode == 1, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    for fragment in fragments:
-        assert fragment in p.stderr, p.stderr
-    assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
-
-
-def supported_model_types() -> list[str]:
-    p = run_cli(["--help"])
-    found = re.search(r"Architectures \(model_type\):\s*([^.]+)\.", p.stdout)  # the list wraps over lines
-    return [t.strip() for t in found.group(1).split(",")] if found else []
+    assert_convert_refused(convert(model_type, checkpoint, changed_config(config, change, tmp_path), out, task=task),
+                           out, fragments)
 
 
 # (kind, checkpoint, task, outputs compared); XLNetForQuestionAnswering's beam heads have no export task (onnx-export's

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from harness import FIXTURES, run_cli
+from harness import FIXTURES, run_cli, supported_model_types
 from test_formats import WEIGHT_FORMATS, exact_folder_problems, reference_problems
 
 XLM = FIXTURES / "xlm-original"
@@ -76,12 +75,6 @@ def test_convert_matches_transformers(kind: str, weights: str, converted):
         if left_out not in p.stdout:
             problems.append(f"the report does not say {left_out!r}:\n{p.stdout}")
     assert not problems, "\n".join(problems)
-
-
-def supported_model_types() -> list[str]:
-    p = run_cli(["--help"])
-    found = re.search(r"Architectures \(model_type\):\s*([^.]+)\.", p.stdout)  # the list wraps over lines
-    return [t.strip() for t in found.group(1).split(",")] if found else []
 
 
 @pytest.mark.parametrize("task", ["fill-mask", "feature-extraction"])
