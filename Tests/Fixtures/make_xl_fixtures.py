@@ -42,7 +42,7 @@ runs ``$TF_PYTHON`` (tensorflow) through ``make_t5_fixtures.write_tf`` to write 
 on this file with ``--reference JOBS.json``. Transformer-XL's modeling file needs its one-line fix for current torch
 (``.type_as(dtype=word_emb.dtype)`` -> ``.to(word_emb.dtype)``, ~line 941), applied in that venv.
 
-What it writes (about 250 KB)::
+What it writes (about 350 KB)::
 
     xlnet-tf/
       base/      pretraining checkpoint (XLNetLMHeadModel): xlnet_model.ckpt.*, xlnet_config.json (the release's keys:

@@ -91,6 +91,22 @@ def test_convert_matches_transformers(kind: str, name: str, weights: str, conver
     assert not problems, "\n".join(problems)
 
 
+def test_release_folder_defaults(tmp_path: Path):
+    """A release folder as downloaded: --tf-checkpoint the folder (its one bundle), xlnet_config.json beside it read
+    without --config, spiece.model beside it copied."""
+    import shutil
+
+    folder = tmp_path / "xlnet_cased_L-2_H-8_A-2"
+    shutil.copytree(ROOTS["xlnet"] / "base", folder, ignore=shutil.ignore_patterns("reference*"))
+    (folder / "spiece.model").write_bytes(b"\x0a\x05piece")
+    out = tmp_path / "out"
+    p = convert("xlnet", folder, None, out)
+    assert p.returncode == 0, p.stderr
+    assert sorted(f.name for f in out.iterdir()) == ["config.json", "generation_config.json", "model.safetensors", "spiece.model"]
+    assert (out / "spiece.model").read_bytes() == b"\x0a\x05piece"
+    assert without_version(out / "config.json") == without_version(ROOTS["xlnet"] / "base" / "reference" / "config.json")
+
+
 def test_the_loaders_own_outcomes_are_recorded():
     """What the fixtures' completed references stand for: 4.57's loaders alone leave these weights random or fail."""
     x, t = META["xlnet"]["checkpoints"], META["transfo-xl"]["checkpoints"]
