@@ -107,6 +107,26 @@ def test_release_folder_defaults(tmp_path: Path):
     assert without_version(out / "config.json") == without_version(ROOTS["xlnet"] / "base" / "reference" / "config.json")
 
 
+@pytest.mark.parametrize("damage,fragment", [("flip", "fails its CRC32C check"), ("truncate", "runs past the end of the file")])
+def test_damaged_data_file_leaves_nothing(damage: str, fragment: str, tmp_path: Path):
+    """The weights stream while the file is written: a flipped byte or a cut data file stops the conversion then,
+    and the half-written folder goes."""
+    import shutil
+
+    folder = tmp_path / "ckpt"
+    shutil.copytree(ROOTS["transfo-xl"] / "untied", folder, ignore=shutil.ignore_patterns("reference*"))
+    data = next(folder.glob("model.ckpt-500.data-*"))
+    raw = bytearray(data.read_bytes())
+    if damage == "flip":
+        raw[len(raw) // 2] ^= 0xFF
+    else:
+        del raw[len(raw) // 2:]
+    data.write_bytes(bytes(raw))
+    out = tmp_path / "out"
+    assert_convert_refused(convert("transfo-xl", folder / "model.ckpt-500", folder / "config.json", out), out, [fragment])
+    assert not out.exists()
+
+
 def test_the_loaders_own_outcomes_are_recorded():
     """What the fixtures' completed references stand for: 4.57's loaders alone leave these weights random or fail."""
     x, t = META["xlnet"]["checkpoints"], META["transfo-xl"]["checkpoints"]
