@@ -245,31 +245,29 @@ def discover_fixtures() -> tuple[Fixture, ...]:
     return tuple(found)
 
 
+def _fixtures_under(root: Path) -> tuple[Fixture, ...]:
+    """Every folder under ``root`` with a fixture.json, named relative to ``root``."""
+    if not root.is_dir():
+        return ()
+    return tuple(Fixture(m.parent.relative_to(root).as_posix(), m.parent) for m in sorted(root.rglob("fixture.json")))
+
+
 @functools.lru_cache(maxsize=None)
 def discover_decoder_fixtures() -> tuple[Fixture, ...]:
     """Every folder under Tests/Fixtures/decoders with a fixture.json, named relative to decoders/."""
-    if not DECODERS.is_dir():
-        return ()
-    return tuple(Fixture(m.parent.relative_to(DECODERS).as_posix(), m.parent)
-                 for m in sorted(DECODERS.rglob("fixture.json")))
+    return _fixtures_under(DECODERS)
 
 
 @functools.lru_cache(maxsize=None)
 def discover_seq2seq_fixtures() -> tuple[Fixture, ...]:
     """Every folder under Tests/Fixtures/seq2seq with a fixture.json, named relative to seq2seq/."""
-    if not SEQ2SEQ.is_dir():
-        return ()
-    return tuple(Fixture(m.parent.relative_to(SEQ2SEQ).as_posix(), m.parent)
-                 for m in sorted(SEQ2SEQ.rglob("fixture.json")))
+    return _fixtures_under(SEQ2SEQ)
 
 
 @functools.lru_cache(maxsize=None)
 def discover_transfo_xl_fixtures() -> tuple[Fixture, ...]:
     """Every folder under Tests/Fixtures/transfo-xl with a fixture.json, named by its folder."""
-    if not TRANSFO_XL.is_dir():
-        return ()
-    return tuple(Fixture(m.parent.relative_to(TRANSFO_XL).as_posix(), m.parent)
-                 for m in sorted(TRANSFO_XL.rglob("fixture.json")))
+    return _fixtures_under(TRANSFO_XL)
 
 
 def fixture_by_name(name: str) -> Fixture:
