@@ -98,13 +98,12 @@ public struct TransfoXL: MemoryDecoderModel {
     }
 
     /// `pos_emb.inv_freq` as the checkpoint saved it (a persistent buffer, so transformers loads
-    /// it), else `1 / 10000^(2k / d_model)` computed in double and rounded to float32 (torch's
-    /// float32 `pow` may differ from it by an ulp).
+    /// it), else `1 / 10000^(2k / d_model)` in float32 as torch computes it (and XLNet here): the
+    /// same bits up to d_model 128; past that torch's vectorised `pow` is an ulp off `powf` for
+    /// a few frequencies (1 of 128 at 256, 4 of 512 at 1024).
     func inverseFrequencies(_ b: GraphBuilder) throws -> Value {
         if w.has("pos_emb.inv_freq") { return try w.value("pos_emb.inv_freq", rank: 1, in: b) }
-        let d = Double(c.modelWidth)
-        let values = stride(from: 0, to: c.modelWidth, by: 2).map { Float(1 / Foundation.pow(10000, Double($0) / d)) }
-        return b.literal(.float32(values))
+        return b.literal(.float32(RotaryConfig.exponents(width: c.modelWidth).map { 1 / powf(10000, $0) }))
     }
 
     /// `AdaptiveEmbedding`'s tables and projections: one table and, when `d_embed ≠ d_model`,
