@@ -28,6 +28,7 @@ import numpy as np
 import onnx
 import pytest
 
+from bounds import max_abs_diff
 from harness import (Fixture, assert_refused, check_exported_model, discover_transfo_xl_fixtures, export_or_fail,
                      opsets, ort_session, run_cli)
 from test_seq2seq_parity import Check
@@ -40,9 +41,9 @@ def _matrix():
                 yield pytest.param(fx, task, op, id=f"{fx.variant}/{task}/op{op}")
 
 
-def zero_mems(fx: Fixture, batch: int) -> dict[str, np.ndarray]:
+def zero_mems(fx: Fixture, batch: int, dtype=np.float32) -> dict[str, np.ndarray]:
     d = fx.meta["dims"]
-    return {f"mems.{i}": np.zeros((d["mem_len"], batch, d["d_model"]), np.float32) for i in range(d["n_layer"])}
+    return {f"mems.{i}": np.zeros((d["mem_len"], batch, d["d_model"]), dtype) for i in range(d["n_layer"])}
 
 
 def run_sets(sess, fx: Fixture, output: str, check: Check) -> None:
@@ -64,9 +65,9 @@ def run_memory(sess, fx: Fixture, feeds: dict, label: str, want_prefix: str, che
     return outs
 
 
-def segments(sess, fx: Fixture, check: Check) -> None:
+def segments(sess, fx: Fixture, check: Check, dtype=np.float32) -> None:
     ref = fx.reference
-    mems = zero_mems(fx, 2)
+    mems = zero_mems(fx, 2, dtype)
     for k in range(len(fx.meta["generation"]["segment_lengths"])):
         outs = run_memory(sess, fx, {"input_ids": ref[f"segment.{k}.input_ids"], **mems}, f"segment {k}",
                           f"segments.new_mems.{k}", check)
@@ -74,12 +75,13 @@ def segments(sess, fx: Fixture, check: Check) -> None:
         mems = {f"mems.{i}": m for i, m in enumerate(outs[1:])}
 
 
-def step_loop(sess, fx: Fixture, check: Check, teacher_forcing: bool) -> np.ndarray:
-    """The prompt, then one token a step fed with the previous step's memories. Returns the tokens onnxruntime's
-    argmax picked."""
+def step_loop(sess, fx: Fixture, check: Check, teacher_forcing: bool, dtype=np.float32) -> np.ndarray:
+    """The prompt, then one token a step fed with the previous step's memories (of ``dtype``). Returns the tokens
+    onnxruntime's argmax picked. Under a relative bound (float16) a step's argmax is checked only in the rows whose
+    reference top two differ by more than twice the step's error."""
     ref, gen = fx.reference, fx.meta["generation"]
     generated = ref["generated"]
-    ids, mems, picked = ref["prompt.input_ids"], zero_mems(fx, 2), []
+    ids, mems, picked = ref["prompt.input_ids"], zero_mems(fx, 2, dtype), []
     for k in range(gen["new_tokens"]):
         label = f"{'teacher-forced' if teacher_forcing else 'greedy'} step {k}"
         outs = run_memory(sess, fx, {"input_ids": ids, **mems}, label, f"steps.new_mems.{k}", check) if teacher_forcing \
@@ -88,8 +90,13 @@ def step_loop(sess, fx: Fixture, check: Check, teacher_forcing: bool) -> np.ndar
         if teacher_forcing:
             if k == 0:
                 check.compare("prompt: logits at every position", "logits", outs[0], ref["prompt.logits"])
-            check.compare(f"{label}: last-position logits", "logits", last, ref[f"steps.logits.{k}"])
-            if not np.array_equal(last.argmax(-1), generated[:, k]):
+            want = ref[f"steps.logits.{k}"]
+            check.compare(f"{label}: last-position logits", "logits", last, want)
+            decided = np.ones(len(last), bool)
+            if check.relative_bound is not None:
+                top2 = np.sort(want, axis=-1)[:, -2:]
+                decided = top2[:, 1] - top2[:, 0] > 2 * max_abs_diff(last, want)
+            if not np.array_equal(last.argmax(-1)[decided], generated[decided, k]):
                 check.problems.append(f"{label}: argmax {last.argmax(-1).tolist()} != greedy {generated[:, k].tolist()}")
         nxt = last.argmax(-1).astype(np.int64)
         picked.append(nxt)

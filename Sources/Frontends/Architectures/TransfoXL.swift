@@ -68,7 +68,10 @@ public struct TransfoXL: MemoryDecoderModel {
                  try b.project(keys, try fused.rows(width, 2 * width), name: attn.fullName("qkv_net.weight") + ".key_value"))
             }
             let r = try b.scope("r_net") { try b.linear(sinusoids, attn.scope("r_net"), bias: false) }
-            let positionKeys = try b.transpose(try b.reshape(r, [0, c.heads, c.headSize]), [1, 2, 0], name: "PositionKeys")
+            // [1, H, D, K]: rank 4 like the queries. onnxruntime 1.32 crashes creating a session for
+            // a float16 graph whose MatMul broadcasts a rank-3 operand against a rank-4 one (its
+            // NCHWc layout pass; XLNet met it too).
+            let positionKeys = try b.unsqueeze(try b.transpose(try b.reshape(r, [0, c.heads, c.headSize]), [1, 2, 0]), [0], name: "PositionKeys")
             let context = try b.relativePartialAttention(
                 query: try b.splitHeads(q, heads: c.heads, headSize: c.headSize),
                 key: try b.splitHeads(try b.columns(kv, 0, width, name: "Key"), heads: c.heads, headSize: c.headSize),

@@ -67,7 +67,7 @@ extension GraphBuilder {
     }
 
     /// The attention of `RelPartialLearnableMultiHeadAttn` on head-split `query` `[B, H, S, D]`,
-    /// `key` and `value` `[B, H, K, D]` and `positionKeys` `[H, D, K]` (the projected
+    /// `key` and `value` `[B, H, K, D]` and `positionKeys` `[1, H, D, K]` (the projected
     /// sinusoids), with `contentBias` / `positionBias` (`r_w_bias`, `r_r_bias`) `[H, 1, D]` and
     /// `masked` `[S, K]` (true = hidden): the context `[B, H, S, D]`.
     ///
