@@ -103,10 +103,16 @@ public struct TransfoXL: MemoryDecoderModel {
     /// `pos_emb.inv_freq` as the checkpoint saved it (a persistent buffer, so transformers loads
     /// it), else `1 / 10000^(2k / d_model)` in float32 as torch computes it (and XLNet here): the
     /// same bits up to d_model 128; past that torch's vectorised `pow` is an ulp off `powf` for
-    /// a few frequencies (1 of 128 at 256, 4 of 512 at 1024).
+    /// a few frequencies (1 of 128 at 256, 4 of 512 at 1024). Either way an inline float32
+    /// constant (`d_model / 2` numbers), not a streamed weight: a reduced-precision export then
+    /// keeps the angles, sines and cosines in float32, as it keeps rotary angles (float16 has a
+    /// spacing of 0.5 at distance 1000, and ONNX has no bfloat16 `Sin`).
     func inverseFrequencies(_ b: GraphBuilder) throws -> Value {
-        if w.has("pos_emb.inv_freq") { return try w.value("pos_emb.inv_freq", rank: 1, in: b) }
-        return b.literal(.float32(RotaryConfig.exponents(width: c.modelWidth).map { 1 / powf(10000, $0) }))
+        guard w.has("pos_emb.inv_freq") else {
+            return b.literal(.float32(RotaryConfig.exponents(width: c.modelWidth).map { 1 / powf(10000, $0) }))
+        }
+        let saved = try w.tensor("pos_emb.inv_freq", rank: 1)
+        return b.literal(TensorData(dtype: .float32, shape: saved.shape, storage: .inline(try saved.materialize())))
     }
 
     /// `AdaptiveEmbedding`'s tables and projections: one table and, when `d_embed ≠ d_model`,
