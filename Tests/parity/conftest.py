@@ -147,7 +147,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     (RESULTS_DIR / "parity.json").write_text(json.dumps(payload, indent=1) + "\n")
     tr = terminalreporter
     for kind, (lines, _) in tables.items():
-        tr.section(f"parity ({kind}s): worst max|onnxruntime - pytorch| over variants and opsets")
+        label = "Transformer-XL" if kind == "transfo-xl" else f"{kind}s"
+        tr.section(f"parity ({label}): worst max|onnxruntime - pytorch| over variants and opsets")
         for line in lines:
             tr.write_line(line)
     tr.write_line(f"(tolerance: max |diff| <= {RELATIVE_TOLERANCE:g} x max(1, max |pytorch|) and <= {TOLERANCE:g}; "
