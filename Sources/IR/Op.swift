@@ -33,6 +33,9 @@ public enum Op: Hashable, Sendable {
     case rmsNorm(epsilon: Float)
     /// (x)
     case softmax(axis: Int)
+    /// (x): `x − log Σ exp(x)` along `axis` (torch's `log_softmax`), for log-probabilities that a
+    /// `log(softmax(x))` would round to −∞ where a probability underflows.
+    case logSoftmax(axis: Int)
     /// Multi-head scaled dot-product attention on projected activations.
     /// (query [B, Sq, heads·d], key [B, Skv, heads·d], value [B, Skv, heads·dv], additive mask broadcastable to [B, heads, Sq, Skv]?)
     /// → [B, Sq, heads·dv]
@@ -128,6 +131,7 @@ public enum Op: Hashable, Sendable {
         case .matMulTransposed: return "MatMulTransposed"
         case .layerNorm: return "LayerNorm"
         case .softmax: return "Softmax"
+        case .logSoftmax: return "LogSoftmax"
         case .attention: return "Attention"
         case .reshape: return "Reshape"
         case .reshapeDynamic: return "Reshape"

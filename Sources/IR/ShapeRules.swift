@@ -56,9 +56,10 @@ public enum ShapeRules {
             let x = try input(0)
             guard x.type.dtype == .bool else { throw fail("Not needs bool, got \(x.type.dtype)") }
             return [Inferred(x.type)]
-        case .neg, .sqrt, .reciprocal, .exp, .log, .tanh, .erf, .sigmoid, .relu, .softplus, .cos, .sin, .gelu, .softmax, .cumSum:
+        case .neg, .sqrt, .reciprocal, .exp, .log, .tanh, .erf, .sigmoid, .relu, .softplus, .cos, .sin, .gelu, .softmax, .logSoftmax, .cumSum:
             let x = try input(0)
             if case .softmax(let axis) = op, normalize(axis, x.type.rank) == nil { throw fail("axis \(axis) out of range for rank \(x.type.rank)") }
+            if case .logSoftmax(let axis) = op, normalize(axis, x.type.rank) == nil { throw fail("axis \(axis) out of range for rank \(x.type.rank)") }
             return [Inferred(x.type)]
         case .cast(let to):
             let x = try input(0)

@@ -27,7 +27,8 @@ public enum Exporter {
         let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
         let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
         // Outputs fed back as inputs keep the narrow type: caches, and an encoder's output the decoder reads.
-        let fedBack: (String) -> Bool = parts.count > 1 ? Seq2SeqTaskGraph.isFedBack : DecoderTaskGraph.isFedBack
+        let fedBack: (String) -> Bool = parts.count > 1 ? Seq2SeqTaskGraph.isFedBack
+            : { DecoderTaskGraph.isFedBack($0) || MemoryTaskGraph.isFedBack($0) }
         var files: [BundleFile] = []
         for part in parts {
             var lowered: [ONNXModelSpec] = []

@@ -34,7 +34,7 @@ struct OnnxExport: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Checkpoint folder holding config.json and the weights.", valueName: "DIR"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("What the model computes. Encoders: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice. Decoders: feature-extraction, text-generation, text-generation-with-past (KV cache inputs past_key_values.N.key|value, outputs present.N.key|value), text-classification, token-classification. Aliases: sentiment-analysis, ner, causal-lm, ...", valueName: "TASK"))
+    @Option(name: .long, help: ArgumentHelp("What the model computes. Encoders: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice. Decoders: feature-extraction, text-generation, text-generation-with-past (KV cache inputs past_key_values.N.key|value, outputs present.N.key|value), text-classification, token-classification. Transformer-XL: feature-extraction, text-generation, text-generation-with-past (memory inputs mems.N, outputs new_mems.N). Aliases: sentiment-analysis, ner, causal-lm, ...", valueName: "TASK"))
     var task: String = "feature-extraction"
 
     @Option(name: .long, help: ArgumentHelp("Target ONNX opset, \(Opsets.oldest) to \(Opsets.newest). The default \(Opsets.default) is the first with a native LayerNormalization, accepted by onnxruntime 1.12 and newer.", valueName: "N"))

@@ -29,13 +29,8 @@ import ONNXExportIR
     @Test func tiedEmbeddingIsStoredOnce() throws {
         let ckpt = try TinyCheckpoint.gpt2()
         defer { ckpt.remove() }
-        let store = try SafetensorsReader.open(folder: ckpt.folder)
-        let model = try GPT2.entry.make(try ConfigReader(file: ckpt.folder + "/config.json"), store)
-        let graph = try model.graph(for: .textGeneration, name: "t")
-        _ = try PassPipeline.run(graph)
-        let spec = try ModelLowering.lower(graph, opset: 17)
+        let (spec, weightBytes) = try ckpt.loweredTextGeneration(GPT2.entry)
         #expect(spec.graph.initializers.filter { $0.name == "transformer.wte.weight" }.count == 1)
-        let weightBytes = store.tensors.values.reduce(0) { $0 + $1.byteCount }
         let written = spec.graph.initializers.reduce(0) { $0 + $1.data.byteCount }
         #expect(written <= weightBytes + 4096)
     }

@@ -1,4 +1,7 @@
 import Foundation
+import ONNXExportBackend
+import ONNXExportFrontends
+import ONNXExportIR
 
 /// Writes small checkpoints for tests: a config.json and a model.safetensors of deterministic
 /// float32 values, with transformers' names.
@@ -80,4 +83,15 @@ struct TinyCheckpoint {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// This checkpoint's `text-generation` graph as `entry` builds it, through the passes and
+    /// lowered at opset 17, and the bytes of the checkpoint's weights: what a test of how
+    /// tensors are stored compares.
+    func loweredTextGeneration(_ entry: ArchitectureEntry) throws -> (spec: ONNXModelSpec, weightBytes: Int) {
+        let store = try SafetensorsReader.open(folder: folder)
+        let model = try entry.make(try ConfigReader(file: folder + "/config.json"), store)
+        let graph = try model.graph(for: .textGeneration, name: "t")
+        _ = try PassPipeline.run(graph)
+        return (try ModelLowering.lower(graph, opset: 17), store.tensors.values.reduce(0) { $0 + $1.byteCount })
+    }
 }

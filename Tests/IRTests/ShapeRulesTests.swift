@@ -45,6 +45,13 @@ import Testing
         #expect(b.graph.type(of: back).shape == [.batchSize, .symbol("num_choices")])
     }
 
+    @Test func logSoftmaxKeepsTheTypeAndChecksItsAxis() throws {
+        let x = b.input("x", TensorType(.float32, [.batchSize, 3]))
+        #expect(b.graph.type(of: try b.node(.logSoftmax(axis: -1), x)) == TensorType(.float32, [.batchSize, 3]))
+        let error = #expect(throws: ExportError.self) { try b.node(.logSoftmax(axis: 2), x) }
+        #expect(error?.message.contains("LogSoftmax") == true)
+    }
+
     @Test func attentionChecksHeadDivisibility() throws {
         let q = b.input("q", TensorType(.float32, [.batchSize, .sequenceLength, 10]))
         #expect(throws: ExportError.self) { try b.node(.attention(heads: 3, scale: 1), q, q, q) }

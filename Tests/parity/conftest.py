@@ -22,6 +22,8 @@ from harness import (
     SEQ2SEQ_ARCH_ORDER,
     SEQ2SEQ_TASK_ORDER,
     TASK_ORDER,
+    TRANSFO_XL_ARCH_ORDER,
+    TRANSFO_XL_TASK_ORDER,
     Exporter,
     Results,
     exporter_bin,
@@ -45,7 +47,7 @@ def results() -> Results:
     return RESULTS
 
 
-PARITY_TESTS = ("test_parity", "test_decoder_parity", "test_seq2seq_parity")
+PARITY_TESTS = ("test_parity", "test_decoder_parity", "test_seq2seq_parity", "test_transfo_xl_parity")
 
 
 def pytest_collection_finish(session):
@@ -84,7 +86,8 @@ def pytest_report_header(config):
 def _table(kind: str = "encoder") -> tuple[list[str], dict]:
     """architecture x task -> worst diff over variants and opsets (or FAIL n/m), for one kind of fixture."""
     arch_order, task_order = {"encoder": (ARCH_ORDER, TASK_ORDER), "decoder": (DECODER_ARCH_ORDER, DECODER_TASK_ORDER),
-                              "seq2seq": (SEQ2SEQ_ARCH_ORDER, SEQ2SEQ_TASK_ORDER)}[kind]
+                              "seq2seq": (SEQ2SEQ_ARCH_ORDER, SEQ2SEQ_TASK_ORDER),
+                  "transfo-xl": (TRANSFO_XL_ARCH_ORDER, TRANSFO_XL_TASK_ORDER)}[kind]
     cells: dict[tuple[str, str], dict] = {}
     for e in RESULTS.records.values():
         if e["status"] == "not run" or e.get("kind", "encoder") != kind:
@@ -124,7 +127,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not any(e["status"] != "not run" for e in RESULTS.records.values()):
         return
     ran = {e.get("kind", "encoder") for e in RESULTS.records.values() if e["status"] != "not run"}
-    tables = {kind: _table(kind) for kind in ("encoder", "decoder", "seq2seq") if kind in ran}
+    tables = {kind: _table(kind) for kind in ("encoder", "decoder", "seq2seq", "transfo-xl") if kind in ran}
     RESULTS_DIR.mkdir(exist_ok=True)
     summary = dict(tables["encoder"][1]) if "encoder" in tables else {}
     payload = {
@@ -139,10 +142,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         payload["decoder_summary"] = tables["decoder"][1]
     if "seq2seq" in tables:
         payload["seq2seq_summary"] = tables["seq2seq"][1]
+    if "transfo-xl" in tables:
+        payload["transfo_xl_summary"] = tables["transfo-xl"][1]
     (RESULTS_DIR / "parity.json").write_text(json.dumps(payload, indent=1) + "\n")
     tr = terminalreporter
     for kind, (lines, _) in tables.items():
-        tr.section(f"parity ({kind}s): worst max|onnxruntime - pytorch| over variants and opsets")
+        label = "Transformer-XL" if kind == "transfo-xl" else f"{kind}s"
+        tr.section(f"parity ({label}): worst max|onnxruntime - pytorch| over variants and opsets")
         for line in lines:
             tr.write_line(line)
     tr.write_line(f"(tolerance: max |diff| <= {RELATIVE_TOLERANCE:g} x max(1, max |pytorch|) and <= {TOLERANCE:g}; "

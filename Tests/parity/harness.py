@@ -62,6 +62,8 @@ DECODER_TASK_ORDER = [
 DECODER_ARCH_ORDER = ["gpt2", "openai-gpt", "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"]
 SEQ2SEQ_TASK_ORDER = ["text2text-generation-with-past", "text2text-generation", "feature-extraction"]
 SEQ2SEQ_ARCH_ORDER = ["t5", "mt5", "umt5"]
+TRANSFO_XL_TASK_ORDER = ["text-generation-with-past", "text-generation", "feature-extraction"]
+TRANSFO_XL_ARCH_ORDER = ["transfo-xl"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -163,6 +165,7 @@ def opsets() -> list[int]:
 
 DECODERS = FIXTURES / "decoders"
 SEQ2SEQ = FIXTURES / "seq2seq"
+TRANSFO_XL = FIXTURES / "transfo-xl"
 
 
 @dataclass(frozen=True)
@@ -176,9 +179,12 @@ class Fixture:
 
     @property
     def kind(self) -> str:
-        """"decoder" for fixtures under Tests/Fixtures/decoders, "seq2seq" under seq2seq, else "encoder"."""
+        """"decoder" for fixtures under Tests/Fixtures/decoders, "seq2seq" under seq2seq, "transfo-xl" under
+        transfo-xl, else "encoder"."""
         if self.dir.is_relative_to(DECODERS):
             return "decoder"
+        if self.dir.is_relative_to(TRANSFO_XL):
+            return "transfo-xl"
         return "seq2seq" if self.dir.is_relative_to(SEQ2SEQ) else "encoder"
 
     @property
@@ -226,35 +232,42 @@ class Fixture:
 
 @functools.lru_cache(maxsize=None)
 def discover_fixtures() -> tuple[Fixture, ...]:
-    """Every encoder fixture: folders under Tests/Fixtures with a fixture.json, except those under decoders/;
-    named relative to encoders/ (or Fixtures/)."""
+    """Every encoder fixture: folders under Tests/Fixtures with a fixture.json, except those under decoders/,
+    seq2seq/ and transfo-xl/; named relative to encoders/ (or Fixtures/)."""
     found = []
     encoders = FIXTURES / "encoders"
     for meta in sorted(FIXTURES.rglob("fixture.json")):
         d = meta.parent
-        if d.is_relative_to(DECODERS) or d.is_relative_to(SEQ2SEQ):
+        if d.is_relative_to(DECODERS) or d.is_relative_to(SEQ2SEQ) or d.is_relative_to(TRANSFO_XL):
             continue
         base = encoders if d.is_relative_to(encoders) else FIXTURES
         found.append(Fixture(d.relative_to(base).as_posix(), d))
     return tuple(found)
 
 
+def _fixtures_under(root: Path) -> tuple[Fixture, ...]:
+    """Every folder under ``root`` with a fixture.json, named relative to ``root``."""
+    if not root.is_dir():
+        return ()
+    return tuple(Fixture(m.parent.relative_to(root).as_posix(), m.parent) for m in sorted(root.rglob("fixture.json")))
+
+
 @functools.lru_cache(maxsize=None)
 def discover_decoder_fixtures() -> tuple[Fixture, ...]:
     """Every folder under Tests/Fixtures/decoders with a fixture.json, named relative to decoders/."""
-    if not DECODERS.is_dir():
-        return ()
-    return tuple(Fixture(m.parent.relative_to(DECODERS).as_posix(), m.parent)
-                 for m in sorted(DECODERS.rglob("fixture.json")))
+    return _fixtures_under(DECODERS)
 
 
 @functools.lru_cache(maxsize=None)
 def discover_seq2seq_fixtures() -> tuple[Fixture, ...]:
     """Every folder under Tests/Fixtures/seq2seq with a fixture.json, named relative to seq2seq/."""
-    if not SEQ2SEQ.is_dir():
-        return ()
-    return tuple(Fixture(m.parent.relative_to(SEQ2SEQ).as_posix(), m.parent)
-                 for m in sorted(SEQ2SEQ.rglob("fixture.json")))
+    return _fixtures_under(SEQ2SEQ)
+
+
+@functools.lru_cache(maxsize=None)
+def discover_transfo_xl_fixtures() -> tuple[Fixture, ...]:
+    """Every folder under Tests/Fixtures/transfo-xl with a fixture.json, named by its folder."""
+    return _fixtures_under(TRANSFO_XL)
 
 
 def fixture_by_name(name: str) -> Fixture:

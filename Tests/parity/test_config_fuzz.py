@@ -15,11 +15,15 @@ import subprocess
 
 import pytest
 
-from harness import decoder_fixture_by_name, discover_seq2seq_fixtures, fixture_by_name, run_cli
+from harness import decoder_fixture_by_name, discover_seq2seq_fixtures, discover_transfo_xl_fixtures, fixture_by_name, run_cli
 
 
 def seq2seq_fixture_by_name(name: str):
     return next(f for f in discover_seq2seq_fixtures() if f.name == name)
+
+
+def transfo_xl_fixture_by_name(name: str):
+    return next(f for f in discover_transfo_xl_fixtures() if f.name == name)
 
 
 FIXTURES = [
@@ -53,6 +57,8 @@ FIXTURES = [
     ("t5", "text2text-generation-with-past", seq2seq_fixture_by_name),
     ("t5-v1_1", "text2text-generation-with-past", seq2seq_fixture_by_name),
     ("umt5", "text2text-generation", seq2seq_fixture_by_name),
+    ("txl-adaptive", "text-generation-with-past", transfo_xl_fixture_by_name),
+    ("txl-shared-prenorm", "text-generation-with-past", transfo_xl_fixture_by_name),
 ]
 EXTREMES = [2 ** 62, -1, 0, 2 ** 31 + 1, 1e300, -0.5]
 

@@ -39,12 +39,14 @@ from harness import (
     discover_decoder_fixtures,
     discover_fixtures,
     discover_seq2seq_fixtures,
+    discover_transfo_xl_fixtures,
     newest_opset,
     ort_session,
     run_cli,
 )
 from test_decoder_parity import Checker, run_full, with_past_loop
 from test_seq2seq_parity import FILES, Check, step_loop
+import test_transfo_xl_parity as txl
 
 PRECISION_RESULTS = {"fp16": Results(), "bf16": Results()}
 DTYPES = {"fp16": onnx.TensorProto.FLOAT16, "bf16": onnx.TensorProto.BFLOAT16}
@@ -189,6 +191,49 @@ def test_seq2seq_fp16(fx: Fixture, opset: int, exporter):
     entry["status"] = "fail" if problems else "pass"
     if problems:
         pytest.fail(f"fp16 {fx.name} at opset {opset}:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def _transfo_xl_cases():
+    for fx in discover_transfo_xl_fixtures():
+        if "text-generation-with-past" in fx.tasks:
+            for dtype in DTYPES:
+                for op in precision_opsets(dtype):
+                    yield pytest.param(fx, op, dtype, id=f"{dtype}/{fx.name}/op{op}")
+
+
+@pytest.mark.parametrize("fx,opset,dtype", list(_transfo_xl_cases()))
+def test_transfo_xl_reduced_precision(fx: Fixture, opset: int, dtype: str, exporter, tmp_path: Path):
+    """Transformer-XL in float16 and bfloat16 (widened, as above): weights stored narrow, the scores of sets a and
+    b (text-generation), and the with-past export fed two segments and then teacher-forced steps with its own
+    memories (``new_mems`` narrow like ``mems``), scores and memories against PyTorch's float32 within the
+    dtype's bound. (txl-no-memory, without memory, is left out: its rows that hide every key average uniformly
+    only in float32, where the mask's lowest value swallows the scores; float16's lowest, -65504, does not.)"""
+    problems: list[str] = []
+    results = PRECISION_RESULTS[dtype]
+    memory_type = np.float16 if dtype == "fp16" else np.float32  # a widened bfloat16 graph takes float32
+    for task in ("text-generation", "text-generation-with-past"):
+        res = exporter.get(fx, opset, task, dtype)
+        if res.returncode != 0:
+            pytest.fail(f"{dtype} export of {fx.name} for {task} failed:\n{res.stderr.strip()}", pytrace=False)
+        io = fx.io(task)
+        narrow = {n: DTYPES[dtype] for n in io["inputs"] if n.startswith("mems.")}
+        model, runnable = check_exported_model(res.model_path, opset, io, problems, input_types=narrow,
+                                               output_types={"new_" + n: t for n, t in narrow.items()})
+        check_weight_types(model, dtype, problems)
+        entry = results.entry(fx, opset, task)
+        check = Check(fx, task, opset, results, problems, relative_bound=FP16_BOUND if dtype == "fp16" else BF16_BOUND)
+        if runnable:
+            path = res.model_path if dtype == "fp16" else widened(res.model_path, tmp_path / f"{task}.onnx")
+            sess = ort_session(path)
+            if task == "text-generation":
+                txl.run_sets(sess, fx, "logits", check)
+            else:
+                txl.segments(sess, fx, check, memory_type)
+                txl.step_loop(sess, fx, check, teacher_forcing=True, dtype=memory_type)
+        entry["problems"] = problems
+        entry["status"] = "fail" if problems else "pass"
+    if problems:
+        pytest.fail(f"{dtype} {fx.name} at opset {opset}:\n  " + "\n  ".join(problems), pytrace=False)
 
 
 def _write_precision_results() -> None:

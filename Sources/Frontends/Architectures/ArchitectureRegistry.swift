@@ -21,6 +21,7 @@ public enum ArchitectureRegistry {
         LlamaFamily.qwen3,
         LlamaFamily.phi3,
         LlamaFamily.gemma,
+        TransfoXL.entry,
     ]
 
     public static var supportedModelTypes: [String] { entries.flatMap(\.modelTypes).sorted() }

@@ -12,12 +12,18 @@ extension GraphBuilder {
     /// `streamedTransposeLimit`) the weight is written as it is and multiplied transposed
     /// (`Gemm(transB)`): the export is then a file copy. Run inside the layer's scope.
     public func linear(_ x: Value, _ w: Weights, bias: Bool = true, asStored: Bool = false) throws -> Value {
-        let weight = try w.tensor("weight", rank: 2)
-        let product = asStored || weight.byteCount > Self.streamedTransposeLimit
-            ? try matMulTransposed(x, self.weight(weight, name: w.fullName("weight")))
-            : try matMul(x, self.weight(try weight.transposed(), name: w.fullName("weight")))
+        let product = try project(x, try w.tensor("weight", rank: 2), name: w.fullName("weight"), asStored: asStored)
         guard bias, w.has("bias") else { return product }
         return try add(product, try w.value("bias", rank: 1, in: self))
+    }
+
+    /// `x · Wᵀ` for a `[out, in]` weight (`linear` without its bias), stored under `name` by the
+    /// same rule: transposed while it streams, or as it is past `streamedTransposeLimit`. For a
+    /// part of a fused matrix (`weight.rows(...)`).
+    public func project(_ x: Value, _ weight: TensorData, name: String, asStored: Bool = false) throws -> Value {
+        asStored || weight.byteCount > Self.streamedTransposeLimit
+            ? try matMulTransposed(x, self.weight(weight, name: name))
+            : try matMul(x, self.weight(try weight.transposed(), name: name))
     }
 
     /// A projection by a matrix also used elsewhere untransposed (a tied embedding `[vocab, hidden]`):

@@ -78,6 +78,23 @@ public struct ConfigReader {
         try list(key, of: "strings") { $0 as? String }
     }
 
+    /// A list of integers (Transformer-XL's `cutoffs`), nil when absent or null; fractions and
+    /// other elements are refused.
+    public func optionalInts(_ key: String) throws -> [Int]? {
+        try list(key, of: "integers") { item -> Int? in
+            guard let n = item as? NSNumber, !isBool(n) else { return nil }
+            return Int(exactly: n.doubleValue)
+        }
+    }
+
+    /// A list of booleans (Transformer-XL's `tie_projs`), nil when absent or null.
+    public func optionalBools(_ key: String) throws -> [Bool]? {
+        try list(key, of: "true/false values") { item -> Bool? in
+            guard let n = item as? NSNumber, isBool(n) else { return nil }
+            return n.boolValue
+        }
+    }
+
     /// The list at `key` with every element converted by `element` (nil: the wrong kind, refused);
     /// nil when the key is absent or null.
     private func list<T>(_ key: String, of kind: String, _ element: (Any) -> T?) throws -> [T]? {

@@ -1,6 +1,6 @@
 import ONNXExportIR
 
-/// LayerNorm (native from opset 17, mean/variance formula below), Softmax, ReduceMean and ReduceMax.
+/// LayerNorm (native from opset 17, mean/variance formula below), Softmax, LogSoftmax, ReduceMean and ReduceMax.
 enum NormalizationLowering {
     static let rules: [String: [LoweringRule]] = [
         "LayerNorm": [
@@ -25,25 +25,44 @@ enum NormalizationLowering {
                 decomposeRMSNorm(node, epsilon, c)
             },
         ],
-        "Softmax": [
-            LoweringRule(since: 13) { node, c in
-                guard case .softmax(let axis) = node.op else { return }
-                c.emit("Softmax", c.inputNames(node), c.outputNames(node), name: node.name, attributes: [.init("axis", .int(Int64(axis)))])
-            },
-            // Before 13, Softmax flattens the input to 2-D at `axis`: the same as a per-row
-            // softmax only when `axis` is the last one.
-            LoweringRule(since: Opsets.oldest) { node, c in
-                guard case .softmax(let axis) = node.op else { return }
-                let rank = c.rank(node.inputs[0])
-                guard axis == -1 || axis == rank - 1 else {
-                    throw ExportError("node \(node.name): Softmax over axis \(axis) of a rank-\(rank) tensor needs opset 13 or newer")
-                }
-                c.emit("Softmax", c.inputNames(node), c.outputNames(node), name: node.name, attributes: [.init("axis", .int(-1))])
-            },
-        ],
+        "Softmax": perRow("Softmax", widening: false) { if case .softmax(let axis) = $0 { return axis } else { return nil } },
+        // Log-probabilities over a vocabulary (Transformer-XL's adaptive softmax) in float32
+        // whatever the input's type, as the attention softmax: a float16 log-sum-exp loses the tail.
+        "LogSoftmax": perRow("LogSoftmax", widening: true) { if case .logSoftmax(let axis) = $0 { return axis } else { return nil } },
         "ReduceMean": [reduceRule],
         "ReduceMax": [reduceRule],
     ]
+
+    /// Softmax and LogSoftmax: native with `axis` from opset 13. Before 13 both flatten the input
+    /// to 2-D at `axis`, the same as a per-row softmax only when `axis` is the last one, so an
+    /// inner axis is refused there. With `widening`, a float16/bfloat16 input is cast to float32
+    /// and the result back.
+    static func perRow(_ opType: String, widening: Bool, axis: @escaping (Op) -> Int?) -> [LoweringRule] {
+        func emit(_ node: Node, _ c: LoweringContext, axis: Int) {
+            let type = c.dtype(node.inputs[0]), n = node.name
+            guard widening, type != .float32 else {
+                c.emit(opType, c.inputNames(node), c.outputNames(node), name: n, attributes: [.init("axis", .int(Int64(axis)))])
+                return
+            }
+            let x = c.cast(c.name(node.inputs[0]), from: type, to: .float32, name: n + "/CastToFloat32")
+            let y = c.emit1(opType, [x], name: n, attributes: [.init("axis", .int(Int64(axis)))])
+            c.cast(y, from: .float32, to: type, name: n + "/CastBack", into: c.output(node))
+        }
+        return [
+            LoweringRule(since: 13) { node, c in
+                guard let a = axis(node.op) else { return }
+                emit(node, c, axis: a)
+            },
+            LoweringRule(since: Opsets.oldest) { node, c in
+                guard let a = axis(node.op) else { return }
+                let rank = c.rank(node.inputs[0])
+                guard a == -1 || a == rank - 1 else {
+                    throw ExportError("node \(node.name): \(opType) over axis \(a) of a rank-\(rank) tensor needs opset 13 or newer")
+                }
+                emit(node, c, axis: -1)
+            },
+        ]
+    }
 
     /// ReduceMean and ReduceMax, the same op at every opset but for where the axes go.
     static let reduceRule = LoweringRule(since: Opsets.oldest) { node, c in
