@@ -21,6 +21,9 @@ public struct ExportOptions: Sendable {
     public var modelType: String? = nil
     /// The floating-point type the model computes in.
     public var precision: ExportPrecision = .float32
+    /// Also write `genai_config.json`, so onnxruntime-genai loads the folder (decoders it
+    /// implements, `text-generation-with-past`).
+    public var genai = false
 
     public init(modelFolder: String, task: String, outputFolder: String) {
         self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder

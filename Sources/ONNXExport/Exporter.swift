@@ -23,6 +23,7 @@ public enum Exporter {
             throw ExportError("model_type \(checkpoint.modelType) does not support task \(task.rawValue); it supports \(entry.tasks.map(\.rawValue).joined(separator: ", "))")
         }
         let model = try entry.make(checkpoint.config, checkpoint.weights)
+        let genaiConfig = try options.genai ? genai(model, task: task, checkpoint: checkpoint) : nil
         let parts = try model.parts(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
         let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
         let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
@@ -67,6 +68,7 @@ public enum Exporter {
             }
             try removeStaleModels(in: options.outputFolder, keeping: Set(files.map(\.fileName)))
             copied = try CompanionFiles.write(config: checkpoint.config, from: checkpoint.folder, to: options.outputFolder)
+                + (try genaiConfig.map { [try CompanionFiles.write($0, to: (options.outputFolder as NSString).appendingPathComponent("genai_config.json"))] } ?? [])
         } catch {
             if createdFolder { try? FileManager.default.removeItem(atPath: options.outputFolder) }
             throw error
@@ -83,6 +85,17 @@ public enum Exporter {
             nodeCount: files.reduce(0) { $0 + Self.nodeCount($1.model.graph) },
             initializerCount: files.reduce(0) { $0 + $1.model.graph.initializers.count },
             copiedFiles: copied, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// `genai_config.json` for `--genai`, made (and refused) before anything is written.
+    static func genai(_ model: ExportableModel, task: Task, checkpoint: Checkpoint) throws -> Data {
+        let type = try GenAIConfig.check(modelType: checkpoint.modelType, task: task)
+        guard let decoder = model as? DecoderModel else {
+            throw ExportError("--genai: \(checkpoint.modelType) is not a decoder with a KV cache")
+        }
+        let generationPath = (checkpoint.folder as NSString).appendingPathComponent("generation_config.json")
+        let generation = FileManager.default.fileExists(atPath: generationPath) ? try ConfigReader(file: generationPath) : nil
+        return try GenAIConfig.json(type: type, model: decoder, config: checkpoint.config, generation: generation)
     }
 
     /// Every model file name an export writes, whatever the task.

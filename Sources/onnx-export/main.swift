@@ -52,6 +52,9 @@ struct OnnxExport: ParsableCommand {
     @Option(name: .customLong("model-type"), help: ArgumentHelp("The architecture (bert, gpt2, ...) when the config does not name it, as original configs such as bert_config.json do not.", valueName: "TYPE"))
     var modelType: String?
 
+    @Flag(name: .long, help: ArgumentHelp("Also write genai_config.json so onnxruntime-genai loads the folder (text-generation-with-past of llama, mistral, qwen2, qwen3, phi3, gemma); tokenizer files beside the checkpoint are copied as always."))
+    var genai = false
+
     @Flag(name: .long, help: "Write into an output folder that already holds files, replacing what the export writes.")
     var force = false
 
@@ -80,6 +83,7 @@ struct OnnxExport: ParsableCommand {
         options.force = force
         options.configFile = config
         options.modelType = modelType
+        options.genai = genai
         do {
             let report = try Exporter.export(options)
             print(ExportSummary(report).text)

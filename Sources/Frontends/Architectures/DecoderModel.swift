@@ -31,8 +31,12 @@ public struct DecoderOutputs {
 /// which heads it has; `DecoderTaskGraph` does inputs, outputs, the KV cache contract and axes.
 public protocol DecoderModel: ExportableModel {
     var layerCount: Int { get }
+    /// Query heads (as many as key/value heads, or a multiple of them).
+    var attentionHeads: Int { get }
     var keyValueHeads: Int { get }
     var headSize: Int { get }
+    /// Width of the hidden states.
+    var modelWidth: Int { get }
     /// Sequence classification pools the last token that is not this one.
     var padTokenID: Int? { get }
     func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs

@@ -58,7 +58,9 @@ protocol GPTFamilyModel: DecoderModel {
 
 extension GPTFamilyModel {
     public var layerCount: Int { gpt.layers }
+    public var attentionHeads: Int { gpt.heads }
     public var keyValueHeads: Int { gpt.heads }
+    public var modelWidth: Int { gpt.hiddenSize }
     public var headSize: Int { gpt.headSize }
     public var padTokenID: Int? { gpt.padTokenID }
 

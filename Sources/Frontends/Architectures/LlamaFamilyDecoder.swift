@@ -153,7 +153,9 @@ public struct LlamaFamilyDecoder: DecoderModel {
         }
     }
 
+    public var attentionHeads: Int { shape.heads }
     public var keyValueHeads: Int { shape.keyValueHeads }
+    public var modelWidth: Int { hiddenSize }
     public var headSize: Int { shape.headSize }
 
     public func decode(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> DecoderOutputs {
