@@ -27,6 +27,12 @@ public enum Op: Hashable, Sendable {
     /// (a [..., K], b [N, K]) → [..., N]: `a · bᵀ` with `b` kept as stored, for matrices not worth
     /// transposing while they stream (a tied embedding, a head too large to transpose in memory).
     case matMulTransposed
+    /// (a [..., K], packed uint8 [N, blocks, blob], scales [N · blocks] of a's type, zero points
+    /// uint8 [N · ⌈blocks · bits / 8⌉]?) → [..., N]: `a · Wᵀ` for a weight `W [N, K]` stored
+    /// block-quantized (`BlockQuantization`, `--quantize`); the zero points are there unless
+    /// symmetric. `accuracyLevel` is the least precise arithmetic the runtime may use (onnxruntime:
+    /// 0 unset, 1 float32, 2 float16, 3 bfloat16, 4 int8 activations).
+    case blockQuantizedMatMul(BlockQuantization, k: Int, n: Int, accuracyLevel: Int)
     /// Normalisation over the last axis. (x, scale, bias?)
     case layerNorm(epsilon: Float)
     /// Root-mean-square normalisation over the last axis, statistics in float32. (x, scale)
@@ -129,6 +135,7 @@ public enum Op: Hashable, Sendable {
         case .gelu: return "Gelu"
         case .matMul: return "MatMul"
         case .matMulTransposed: return "MatMulTransposed"
+        case .blockQuantizedMatMul: return "BlockQuantizedMatMul"
         case .layerNorm: return "LayerNorm"
         case .softmax: return "Softmax"
         case .logSoftmax: return "LogSoftmax"

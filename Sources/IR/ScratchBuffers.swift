@@ -1,6 +1,7 @@
 import Foundation
 
-/// Two reusable buffers for transforms that must touch weight bytes (transposes). Allocating
+/// Two reusable buffers for transforms that must touch weight bytes (transposes; the quantizer
+/// keeps an instance of its own for widened pieces of its sources). Allocating
 /// fresh tens of MB per tensor costs more in page faults and zeroing than the transpose itself
 /// (measured on a 4.4 GB LLaMA export), so the buffers grow to the largest tensor and stay.
 /// A caller that finds them busy (another export on another thread) gets temporary ones.

@@ -122,6 +122,27 @@ public enum ShapeRules {
             guard a.type.rank >= 1, b.type.rank == 2 else { throw fail("needs a [..., K] and b [N, K], got \(a.type) and \(b.type)") }
             guard compatible(a.type.shape[a.type.rank - 1], b.type.shape[1]) else { throw fail("inner dimensions differ: \(a.type) × \(b.type)ᵀ") }
             return [Inferred(TensorType(dtype, a.type.shape.dropLast() + [b.type.shape[0]]))]
+        case .blockQuantizedMatMul(let quantization, let k, let n, _):
+            let a = try input(0), packed = try input(1), scales = try input(2)
+            let zeroPoints = inputs.count > 3 ? inputs[3] : nil
+            guard a.type.rank >= 2, a.type.dtype.isFloatingPoint else { throw fail("needs float activations [..., K] of rank ≥ 2, got \(a.type)") }
+            guard compatible(a.type.shape[a.type.rank - 1], .fixed(k)) else { throw fail("activations \(a.type) do not end in K = \(k)") }
+            let blocks = quantization.blocksPerRow(k)
+            var expected: [(String, ValueInfo?, DataType, Int)] = [("scales", scales, a.type.dtype, n * blocks)]
+            if quantization.symmetric {
+                guard zeroPoints == nil else { throw fail("symmetric quantization takes no zero points") }
+            } else {
+                expected.append(("zero points", zeroPoints, .uint8, n * quantization.zeroPointBytesPerRow(k)))
+            }
+            let packedType = TensorType(.uint8, [.fixed(n), .fixed(blocks), .fixed(quantization.blobSize)])
+            guard packed.type == packedType else { throw fail("packed weight is \(packed.type), expected \(packedType) for \(quantization), K = \(k), N = \(n)") }
+            for (what, info, dtype, count) in expected {
+                guard let info else { throw fail("\(what) are missing") }
+                guard info.type == TensorType(dtype, [.fixed(count)]) else {
+                    throw fail("\(what) are \(info.type), expected \(dtype)[\(count)] for \(quantization), K = \(k), N = \(n)")
+                }
+            }
+            return [Inferred(TensorType(a.type.dtype, a.type.shape.dropLast() + [.fixed(n)]))]
         case .attention(let heads, _):
             let q = try input(0), k = try input(1), v = try input(2)
             _ = try sameDType([q, k, v])

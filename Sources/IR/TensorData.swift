@@ -18,6 +18,9 @@ public enum TensorTransform: Hashable, Sendable {
     /// Floating-point values converted, chunk by chunk, from the base's type to this tensor's
     /// (half precision widened to float32, float32 narrowed to float16 or bfloat16, ...).
     case convert
+    /// One of the tensors `com.microsoft.MatMulNBits` reads, computed from a float `[N, K]` base
+    /// as it streams (`BlockQuantization`, `BlockQuantizer`); scales are stored as `scaleType`.
+    case blockQuantized(BlockQuantization, scaleType: DataType, BlockQuantization.Part)
 }
 
 /// Bytes made by code outside the IR when they stream: a deflated zip entry inflated, a
@@ -150,6 +153,17 @@ public struct TensorData: Hashable, Sendable {
         return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(self, .transpose2D))
     }
 
+    /// The `[cols, rows]` matrix this `[rows, cols]` one is the transpose of: the base of a
+    /// transpose made while streaming (so nothing is transposed twice), else a transposed view.
+    public func untransposed() throws -> TensorData {
+        guard shape.count == 2 else { throw ExportError("transpose needs a 2-D tensor, got shape \(shape)") }
+        if case .transformed(let base, .transpose2D) = storage { return base }
+        if case .transformed(let stored, .convert) = storage {
+            return TensorData(dtype: dtype, shape: [shape[1], shape[0]], storage: .transformed(try stored.untransposed(), .convert))
+        }
+        return try transposed()
+    }
+
     /// The same bytes under another shape of as many elements (row-major, as `reshape` on a
     /// contiguous tensor): XLNet's `[d_model, heads, head_size]` projections are MatMul's
     /// `[d_model, heads · head_size]` as stored.
@@ -222,6 +236,8 @@ public struct TensorData: Hashable, Sendable {
             try TransposeStreamer(source: base).stream(into: sink)
         case .transformed(let base, .convert):
             try FloatConversion(source: base, target: dtype).stream(into: sink)
+        case .transformed(let base, .blockQuantized(let quantization, let scaleType, let part)):
+            try BlockQuantizer(source: base, quantization: quantization, scaleType: scaleType).stream(part, into: sink)
         }
     }
 
