@@ -28,7 +28,8 @@ public enum ModelLowering {
                 .map { ONNXValueInfoSpec(name: context.name($0), type: graph[$0].type) }
         }
         spec.initializers = context.initializers
-        var model = ONNXModelSpec(irVersion: Opsets.irVersion(for: opset), opsetImports: [.init(version: Int64(opset))], graph: spec)
+        var model = ONNXModelSpec(irVersion: Opsets.irVersion(for: opset), opsetImports: try Opsets.imports(opset: opset, nodes: context.nodes),
+                                  graph: spec)
         model.docString = docString
         model.metadata = metadata
         return model

@@ -1,3 +1,5 @@
+import ONNXExportIR
+
 /// The opsets this exporter targets, and the IR version each is written with.
 public enum Opsets {
     /// ONNX opset 11 is the oldest with the Slice/Gather/CumSum forms the frontends need.
@@ -9,6 +11,21 @@ public enum Opsets {
     public static let `default` = 17
 
     public static var supported: ClosedRange<Int> { oldest...newest }
+
+    /// onnxruntime's contrib operators (`MatMulNBits`), and the one version of that domain.
+    public static let microsoftDomain = "com.microsoft"
+    /// Versions of the domains other than the default one that lowered nodes may use.
+    public static let domainVersions: [String: Int64] = [microsoftDomain: 1]
+
+    /// `opset_import` for a model: the default domain at `opset`, then each other domain its
+    /// nodes use, by name (a portable graph imports nothing else).
+    static func imports(opset: Int, nodes: [ONNXNodeSpec]) throws -> [ONNXModelSpec.OpsetImport] {
+        let used = Set(nodes.map(\.domain)).subtracting(["", "ai.onnx"]).sorted()
+        return try [.init(version: Int64(opset))] + used.map { domain in
+            guard let version = domainVersions[domain] else { throw ExportError("no opset version is known for domain '\(domain)'") }
+            return .init(domain: domain, version: version)
+        }
+    }
 
     /// `ir_version` per opset, from onnx's release table (helper.py `VERSION_TABLE`): the lowest IR
     /// version that can carry the opset, so older runtimes load the file.
