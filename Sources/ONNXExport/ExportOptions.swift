@@ -24,6 +24,9 @@ public struct ExportOptions: Sendable {
     /// Also write `genai_config.json`, so onnxruntime-genai loads the folder (decoders it
     /// implements, `text-generation-with-past`).
     public var genai = false
+    /// Weight-only block quantization of the matrix products (`--quantize`); nil keeps every
+    /// weight in `precision`.
+    public var quantization: WeightQuantization? = nil
 
     public init(modelFolder: String, task: String, outputFolder: String) {
         self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder
@@ -41,6 +44,9 @@ public struct ExportReport: Sendable {
     public var opset: Int
     /// The type weights are stored in and the model computes in.
     public var dtype: DataType
+    /// The quantization asked for, and how many matrix products it rewrote (over every graph).
+    public var quantization: WeightQuantization?
+    public var quantizedProducts: Int
     public var irVersion: Int64
     /// One model file written; most tasks write one, an encoder-decoder's generation several.
     public struct File: Sendable {

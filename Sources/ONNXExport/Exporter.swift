@@ -26,11 +26,13 @@ public enum Exporter {
         let genaiConfig = try options.genai ? genai(model, task: task, checkpoint: checkpoint) : nil
         let parts = try model.parts(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
         let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
-        let metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
+        var metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
+        if let quantization = options.quantization { metadata.append(("quantization", quantization.blocks.description)) }
         // Outputs fed back as inputs keep the narrow type: caches, and an encoder's output the decoder reads.
         let fedBack: (String) -> Bool = parts.count > 1 ? Seq2SeqTaskGraph.isFedBack
             : { DecoderTaskGraph.isFedBack($0) || MemoryTaskGraph.isFedBack($0) }
         var files: [BundleFile] = []
+        var quantizedProducts = 0
         for part in parts {
             var lowered: [ONNXModelSpec] = []
             for graph in part.graphs {
@@ -38,6 +40,12 @@ public enum Exporter {
                 _ = try PassPipeline.run(graph)
                 if dtype != .float32 {
                     try ReducePrecision.run(graph, to: dtype, keepingOutputs: fedBack)
+                }
+                // After ReducePrecision: scales take the type the products compute in.
+                if let quantization = options.quantization {
+                    quantizedProducts += try QuantizeWeights.run(graph, quantization.blocks, accuracyLevel: quantization.accuracyLevel)
+                }
+                if dtype != .float32 || options.quantization != nil {
                     try InferShapes.run(graph)
                     try Verify.run(graph)
                 }
@@ -79,7 +87,8 @@ public enum Exporter {
             ExportReport.File(path: model.path, bytes: model.bytes, inputs: ports(file.model.graph.inputs), outputs: ports(file.model.graph.outputs))
         }
         return ExportReport(
-            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, dtype: dtype, irVersion: files[0].model.irVersion,
+            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, dtype: dtype,
+            quantization: options.quantization, quantizedProducts: quantizedProducts, irVersion: files[0].model.irVersion,
             inputs: reported[0].inputs, outputs: reported[0].outputs, files: reported,
             modelPath: reported[0].path, dataPath: written.dataPath, modelBytes: reported.reduce(0) { $0 + $1.bytes }, dataBytes: written.dataBytes,
             nodeCount: files.reduce(0) { $0 + Self.nodeCount($1.model.graph) },

@@ -12,6 +12,9 @@ struct ExportSummary {
             lines[0] = "Exported \(report.modelType) for \(report.task) to \(((report.modelPath as NSString).deletingLastPathComponent))"
         }
         lines.append("  opset \(report.opset), \(report.dtype), ir_version \(report.irVersion), \(report.nodeCount) nodes, \(report.initializerCount) initializers")
+        if let quantization = report.quantization {
+            lines.append("  weights: \(quantization.blocks) (com.microsoft.MatMulNBits, accuracy level \(quantization.accuracyLevel)) in \(report.quantizedProducts) matrix products")
+        }
         let width = report.files.flatMap { $0.inputs + $0.outputs }.map(\.name.count).max() ?? 0
         for file in report.files {
             if report.files.count > 1 { lines.append("  \((file.path as NSString).lastPathComponent) (\(Self.bytes(file.bytes))):") }

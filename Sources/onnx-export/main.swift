@@ -25,6 +25,7 @@ struct OnnxExport: ParsableCommand {
 
         Example:
           onnx-export --model ./bert-tiny --task text-classification --opset 17 ./bert-tiny-onnx
+          onnx-export --model ./llama --task text-generation-with-past --quantize int4 ./llama-int4
 
         `onnx-export convert` rewrites an original checkpoint (TensorFlow BERT, ALBERT or GPT-2, OpenAI \
         GPT numpy parameters, facebookresearch/XLM's .pth files, Mesh TensorFlow T5, TensorFlow XLNet \
@@ -45,6 +46,8 @@ struct OnnxExport: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Floating-point type of the weights and arithmetic: fp32 (default), fp16, bf16 (opset 13+), or auto (the type the checkpoint was saved in). With fp16/bf16, LayerNorm statistics and attention softmax run in float32, and outputs other than the KV cache are float32.", valueName: "fp32|fp16|bf16|auto"))
     var dtype: String = "fp32"
+
+    @OptionGroup var quantization: QuantizationOptions
 
     @Option(name: .long, help: ArgumentHelp("A config file to use instead of the folder's config.json.", valueName: "FILE"))
     var config: String?
@@ -78,6 +81,7 @@ struct OnnxExport: ParsableCommand {
         do { precision = try ExportPrecision(name: dtype) } catch let error as ExportError { throw ValidationError(error.message) }
         var options = ExportOptions(modelFolder: model, task: task, outputFolder: output)
         options.precision = precision
+        options.quantization = try quantization.settings()
         options.opset = opset
         options.externalData = mode
         options.force = force

@@ -11,6 +11,7 @@ RELATIVE_TOLERANCE = 1e-5  # and on it over max(1, max |PyTorch|): the project's
 FP16_BOUND = 1e-2  # --dtype fp16: max |diff| / max |PyTorch float32|
 BF16_BOUND = 5e-2  # --dtype bf16 (bfloat16 keeps 3 fewer significant bits)
 WEIGHT_ROUNDING_MARGIN = 1.25  # --dtype bf16 on an ill-conditioned output: at most this × PyTorch's own error with the same rounded weights
+QUANTIZED_BOUND = 1e-4  # --quantize: logits vs the float32 export with the same dequantized weights, over max(1, max |reference|)
 
 
 def tolerance_for(want: np.ndarray, where: np.ndarray | None = None) -> float:
