@@ -56,6 +56,20 @@ import Testing
         #expect(g.type(of: g.outputs[0]) == TensorType(.float32, [.batchSize, .sequenceLength, 40]))
     }
 
+    /// A weight read as stored by one product and transposed by another is two matrices, each quantized once.
+    @Test func aWeightReadBothWaysIsTwoMatrices() throws {
+        let b = GraphBuilder(name: "t")
+        let x = b.input("x", TensorType(.float32, [.batchSize, 32]))
+        let w = b.weight(try weight("p", [48, 32]), name: "p.weight")
+        let down = try b.matMulTransposed(x, w)
+        try b.output(try b.matMul(try b.matMul(down, w), b.weight(try weight("q", [32, 32]), name: "q.weight")), name: "y")
+        _ = try PassPipeline.run(b.graph)
+        #expect(try QuantizeWeights.run(b.graph, try BlockQuantization(bits: 4, blockSize: 16), accuracyLevel: 4) == 3)
+        try InferShapes.run(b.graph)
+        let shapes = b.graph.nodes.map { b.graph.type(of: $0.inputs[1]!).shape }
+        #expect(shapes == [[48, 2, 8], [32, 3, 8], [32, 2, 8]])
+    }
+
     @Test func symmetricProductsTakeNoZeroPoints() throws {
         let (b, _, _, _, _) = try graph()
         _ = try PassPipeline.run(b.graph)

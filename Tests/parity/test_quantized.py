@@ -16,19 +16,23 @@ text-generation with its matrix products as ``com.microsoft.MatMulNBits``, check
    reference is our own float32 export of the same checkpoint after each quantized weight, in a copy of
    ``model.safetensors``, is replaced by its dequantized values; embedding lookups (``Gather``) in that reference are
    pointed back at the original values, since the quantized export keeps them float (a tied embedding is stored
-   once in float for the lookup and once quantized for the head). The float32 export's parity with PyTorch is
+   once in float for the lookup and once quantized for the head), and a weight quantized as two matrices (read as
+   stored by one product and transposed by another: Transformer-XL's shared projections) gives each product of the
+   reference its own dequantized values. The float32 export's parity with PyTorch is
    established by test_decoder_parity.py, so this isolates the quantized graph: only the weights' rounding differs
    between the two, and that is taken out. These exports use ``--accuracy-level 1`` (float32 arithmetic), since at
    the default level 4 onnxruntime's CPU kernel also quantizes the activations to int8 per block; one test runs
    the default level against the same reference with a looser bound.
 
 Cases: int4 and int8 with blocks of 32, asymmetric, on every fixture; symmetric int4, int4 with blocks of 16 and
-int8 with blocks of 128 on a few; a float16 export, whose scales must be float16. Needs onnx, onnxruntime, numpy.
+int8 with blocks of 128 on a few; every architecture's ``*-base`` encoder fixture and every Transformer-XL fixture
+in int4; a float16 export, whose scales must be float16; T5's four files. Needs onnx, onnxruntime, numpy.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 from pathlib import Path
 
@@ -39,8 +43,8 @@ from onnx import numpy_helper
 
 import st_util
 from bounds import FP16_BOUND, QUANTIZED_BOUND, max_abs, max_abs_diff
-from harness import (Fixture, discover_decoder_fixtures, discover_fixtures, discover_seq2seq_fixtures, ort_session,
-                     run_cli)
+from harness import (Fixture, discover_decoder_fixtures, discover_fixtures, discover_seq2seq_fixtures,
+                     discover_transfo_xl_fixtures, ort_session, run_cli)
 
 CAUSAL = [fx for fx in discover_decoder_fixtures() if fx.name.endswith("/causal-lm")]
 OPSET = 17
@@ -154,26 +158,35 @@ class QuantizedWeight:
 
     def __init__(self, node, initializers: dict[str, np.ndarray], sources: dict[str, np.ndarray], problems: list[str]):
         a = attributes(node)
+        self.node = node.name
         self.n, self.k, self.bits, self.block = a["N"], a["K"], a["bits"], a["block_size"]
         self.packed, self.scales = initializers[node.input[1]], initializers[node.input[2]]
         self.zero_points = initializers[node.input[3]] if len(node.input) > 3 and node.input[3] else None
         self.symmetric = self.zero_points is None
-        suffix = f"_Q{self.bits}"
-        assert node.input[1].endswith(suffix), f"packed weight {node.input[1]} does not end in {suffix}"
-        self.name = node.input[1][: -len(suffix)]
-        source = sources[self.name]
+        # <weight>_Q4, or <weight>_Q4_1 for a second matrix of one weight (read as stored and transposed).
+        named = re.fullmatch(rf"(.*)_Q{self.bits}(_\d+)?", node.input[1])
+        assert named, f"packed weight {node.input[1]} is not named <weight>_Q{self.bits}"
+        self.name = named.group(1)
+        source = sources.get(self.name)
+        self.row_start = None
+        if source is None:  # a part of a fused matrix (Transformer-XL's qkv_net rows, named <weight>.query)
+            self.name = max((n for n in sources if self.name.startswith(n + ".")), key=len, default=self.name)
+            source = sources.get(self.name, np.zeros((0, 0), np.float32))
         self.source_shape = source.shape
-        # MatMulNBits' [N, K] is nn.Linear's layout; GPT-2's Conv1D stores [K, N], XLNet [K, heads, head size]. The
-        # orientation whose reference quantization the file holds is the one (a wrong one cannot match).
+        # MatMulNBits' [N, K] is nn.Linear's layout; GPT-2's Conv1D stores [K, N], XLNet [K, heads, head size], and a
+        # fused matrix holds it as a band of rows. The layout whose reference quantization the file holds is the one
+        # (a wrong one cannot match).
         layouts = []
         if source.size == self.n * self.k:
-            layouts = [(source.reshape(self.n, self.k), False), (source.reshape(self.k, self.n).T, True)]
+            layouts = [(source.reshape(self.n, self.k), False, None), (source.reshape(self.k, self.n).T, True, None)]
+        elif source.ndim == 2 and source.shape[1] == self.k:
+            layouts = [(source[r:r + self.n], False, r) for r in range(source.shape[0] - self.n + 1)]
         self.transposed = None
-        for rows, transposed in layouts:
+        for rows, transposed, start in layouts:
             want = reference_quantization(np.ascontiguousarray(rows), self.bits, self.block, self.symmetric,
                                           self.scales.dtype.type)
             if self.matches(want):
-                self.source, self.transposed = np.ascontiguousarray(rows), transposed
+                self.source, self.transposed, self.row_start = np.ascontiguousarray(rows), transposed, start
                 break
         if self.transposed is None:
             problems.append(f"{self.name}: the file's tensors are not the reference quantization of the source "
@@ -206,8 +219,12 @@ class QuantizedWeight:
         return (zero_points is None) == (self.zero_points is None) and (
             zero_points is None or np.array_equal(self.zero_points, zero_points))
 
-    def in_source_layout(self) -> np.ndarray:
-        return (self.dequantized.T if self.transposed else self.dequantized).reshape(self.source_shape)
+    def write_into(self, tensors: dict[str, np.ndarray]) -> None:
+        """Puts the dequantized values where the source was, in the checkpoint's layout."""
+        if self.row_start is not None:
+            tensors[self.name][self.row_start:self.row_start + self.n] = self.dequantized
+        else:
+            tensors[self.name][...] = (self.dequantized.T if self.transposed else self.dequantized).reshape(self.source_shape)
 
 
 def check_file(path: Path, fx: Fixture, bits: int, block: int, symmetric: bool, accuracy: int,
@@ -249,15 +266,30 @@ def dequantized_reference(fx: Fixture, task: str, weights: list[QuantizedWeight]
         shutil.rmtree(folder)
     shutil.copytree(fx.dir, folder)
     tensors, metadata = st_util.read(fx.dir / "model.safetensors")
+    replaced_values = {w.name: source_weights(fx)[w.name].copy() for w in weights}
     for w in weights:
-        t = tensors[w.name]
-        tensors[w.name] = st_util.Tensor(t.dtype, t.shape, w.in_source_layout().astype("<f4").tobytes())
+        w.write_into(replaced_values)
+    for name, values in replaced_values.items():
+        tensors[name] = st_util.Tensor(tensors[name].dtype, tensors[name].shape, values.astype("<f4").tobytes())
     st_util.write(folder / "model.safetensors", tensors, metadata)
     path = export(str(folder), str(folder / "onnx"), task)
     model = onnx.load(str(path))
     replaced = {w.name for w in weights}
     originals = source_weights(fx)
+    # A weight quantized as two matrices (read as stored by one product and transposed by another) has two sets of
+    # dequantized values: each product of the reference gets its own, by node name (MatMul reads [K, N], Gemm with
+    # transB [N, K]).
+    layouts = {}
+    for w in weights:
+        layouts.setdefault(w.name, set()).add((w.transposed, w.row_start))
+    per_product = {w.node: w for w in weights if len(layouts[w.name]) > 1}
     for node in model.graph.node:
+        w = per_product.get(node.name) or per_product.get(node.name.removesuffix("/Gemm"))
+        if w is not None and node.op_type in ("MatMul", "Gemm"):
+            values = w.dequantized.T if node.op_type == "MatMul" else w.dequantized
+            node.input[1] = f"{w.name}/{w.node}"
+            model.graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(values), node.input[1]))
+            continue
         if node.op_type in ("MatMul", "Gemm"):
             continue
         for i, name in enumerate(node.input):
@@ -338,6 +370,19 @@ def test_quantized_encoder(fx: Fixture, workdir: Path):
     out = workdir / f"{fx.name.replace('/', '-')}-int4"
     check_against_reference(fx, fx.task, out, flags(4, 32, False), 4, 32, False, 1, fx.feeds("a"), fx.outputs,
                             QUANTIZED_BOUND)
+
+
+@pytest.mark.parametrize("fx", [fx for fx in discover_transfo_xl_fixtures() if (fx.dir / "model.safetensors").exists()],
+                         ids=lambda fx: fx.variant)
+def test_quantized_transformer_xl(fx: Fixture, workdir: Path):
+    """Transformer-XL, int4: the fused qkv_net read as two bands of rows, and the adaptive softmax and input
+    projections (one weight read as stored by the lookup's projection and transposed by the softmax's: two matrices,
+    each quantized once). The fixtures saved as pytorch_model.bin are left to the parity test (the source weights are
+    read from model.safetensors here)."""
+    task = "text-generation" if "text-generation" in fx.tasks else "feature-extraction"
+    output = "logits" if task == "text-generation" else "last_hidden_state"
+    check_against_reference(fx, task, workdir / f"{fx.variant}-int4", flags(4, 32, False), 4, 32, False, 1,
+                            {"input_ids": fx.reference["a.input_ids"]}, [output], QUANTIZED_BOUND)
 
 
 @pytest.mark.parametrize("bits", [4, 8])

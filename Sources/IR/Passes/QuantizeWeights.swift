@@ -19,14 +19,16 @@ public enum QuantizeWeights {
     @discardableResult
     public static func run(_ graph: Graph, _ quantization: BlockQuantization, accuracyLevel: Int) throws -> Int {
         try checkAccuracyLevel(accuracyLevel)
-        var quantized: [Int: [Value]] = [:]
+        // By source and scale type: a weight read both ways (Transformer-XL's projections shared by
+        // the input embedding and the adaptive softmax) is two matrices, each quantized once.
+        var quantized: [TensorData: [DataType: [Value]]] = [:]
         var rewritten = 0
         for i in graph.nodes.indices {
             let node = graph.nodes[i]
             guard let (a, weight, source) = try candidate(node, graph) else { continue }
             let activations = graph.type(of: a).dtype
             let name = graph[weight].name
-            let values = try quantized[weight.id] ?? {
+            let values = try quantized[source]?[activations] ?? {
                 let parts = try quantization.tensors(of: source, scaleType: activations)
                 let named: [(TensorData?, String)] = [(parts.packed, "_Q\(quantization.bits)"), (parts.scales, "_scales"),
                                                       (parts.zeroPoints, "_zero_points")]
@@ -34,7 +36,7 @@ public enum QuantizeWeights {
                     data.map { graph.addValue(name: name + suffix, type: TensorType($0.dtype, $0.shape.map { .fixed($0) }), origin: .constant($0)) }
                 }
             }()
-            quantized[weight.id] = values
+            quantized[source, default: [:]][activations] = values
             graph.nodes[i].op = .blockQuantizedMatMul(quantization, k: source.shape[1], n: source.shape[0], accuracyLevel: accuracyLevel)
             graph.nodes[i].inputs = [a] + values.map { Optional($0) }
             rewritten += 1
