@@ -41,10 +41,29 @@ struct BlockQuantizer {
     private func quantize(packedInto sink: TensorByteSink?) throws -> BlockParameters {
         let quantizer = try QuantizingSink(rows: source.shape[0], columns: source.shape[1], quantization: quantization,
                                            scaleType: scaleType, packedSink: sink)
-        try source.converted(to: .float32).stream(into: quantizer)
+        if let (stored, region) = storedTransposed() {
+            try ReadOnlyFile(path: region.path).withMappedBytes(at: region.offset, count: stored.byteCount) { mapped in
+                guard let base = mapped.baseAddress else { return }
+                try quantizer.quantizeColumns(of: base)
+            }
+        } else {
+            try source.converted(to: .float32).stream(into: quantizer)
+        }
         try quantizer.finish()
         return quantizer.parameters
     }
+
+    /// Where the source is the transpose of a stored float32 matrix of at most
+    /// `columnPathLimit` bytes (GPT-2's `Conv1D` weights): that matrix and its file range, read by
+    /// the column kernel without transposing it first (a transpose cost a quarter of a GPT-2
+    /// export's CPU time). Larger ones take the transpose's bands, which bound the memory mapped.
+    private func storedTransposed() -> (TensorData, FileRegion)? {
+        guard case .transformed(let stored, .transpose2D) = source.storage, stored.dtype == .float32,
+              case .file(let region) = stored.storage, stored.byteCount <= Self.columnPathLimit else { return nil }
+        return (stored, region)
+    }
+
+    static let columnPathLimit = 64 << 20
 }
 
 /// The scales and zero points of one quantized matrix, as stored.
@@ -144,37 +163,62 @@ final class QuantizingSink: InPlaceByteSink {
         }
     }
 
+    /// Quantizes the rows of the transpose of a row-major float32 `[columns, rows]` matrix at
+    /// `stored` (GPT-2's `Conv1D` `[in, out]`, mapped from the page cache) without transposing it:
+    /// the column kernel reads it row by row, in bands of output rows.
+    func quantizeColumns(of stored: UnsafeRawPointer) throws {
+        let band = max(64, Self.bandBytes / max(rowBytes, 1))
+        while rowsDone < rows {
+            let n = min(band, rows - rowsDone)
+            try emit(rows: n) { share, packed, scales, zeroPoints in
+                oe_quantize_block_columns(stored + 4 * (self.rowsDone + share.lowerBound), self.rows, self.columns, share.count,
+                                          self.quantization.blockSize, Int32(self.quantization.bits),
+                                          Int32(self.quantization.symmetric ? 1 : 0), self.scaleCode, packed, scales, zeroPoints)
+            }
+        }
+    }
+
     private func quantize(_ source: UnsafeRawBufferPointer, rows count: Int) throws {
-        guard rowsDone + count <= rows, let base = source.baseAddress else {
+        guard let base = source.baseAddress else { return }
+        try emit(rows: count) { share, packed, scales, zeroPoints in
+            oe_quantize_blocks(base + share.lowerBound * self.rowBytes, share.count, self.columns, self.quantization.blockSize,
+                               Int32(self.quantization.bits), Int32(self.quantization.symmetric ? 1 : 0), self.scaleCode,
+                               packed, scales, zeroPoints)
+        }
+    }
+
+    /// The next `count` output rows: `kernel` runs on shares of them, one per core, given where
+    /// each share's packed values (nil when only parameters are wanted), scales and zero points go;
+    /// the packed values then go to the sink, in order.
+    private func emit(rows count: Int, _ kernel: (Range<Int>, UnsafeMutablePointer<UInt8>?, UnsafeMutableRawPointer?,
+                                                 UnsafeMutablePointer<UInt8>?) -> Void) throws {
+        guard rowsDone + count <= rows else {
             throw ExportError("a float32 [\(rows), \(columns)] matrix to quantize streamed more than its \(rows * rowBytes) bytes")
         }
         let packedBytes = count * packedRowBytes
         if let sink = packedSink as? InPlaceByteSink {
-            try sink.fillNext(packedBytes) { run(base, rows: count, packed: $0.baseAddress) }
+            try sink.fillNext(packedBytes) { run(rows: count, packed: $0.baseAddress, kernel) }
         } else if let sink = packedSink {
             if staging.count < packedBytes { staging = [UInt8](repeating: 0, count: packedBytes) }
-            staging.withUnsafeMutableBytes { run(base, rows: count, packed: $0.baseAddress) }
+            staging.withUnsafeMutableBytes { run(rows: count, packed: $0.baseAddress, kernel) }
             try staging.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<packedBytes])) }
         } else {
-            run(base, rows: count, packed: nil)
+            run(rows: count, packed: nil, kernel)
         }
         rowsDone += count
     }
 
-    /// The kernel over `count` rows from `source`, rows shared between the cores.
-    private func run(_ source: UnsafeRawPointer, rows count: Int, packed: UnsafeMutableRawPointer?) {
+    private func run(rows count: Int, packed: UnsafeMutableRawPointer?,
+                     _ kernel: (Range<Int>, UnsafeMutablePointer<UInt8>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?) -> Void) {
         let first = rowsDone
-        let (rowBytes, packedRowBytes, scaleRowBytes, zeroPointRowBytes) = (rowBytes, packedRowBytes, scaleRowBytes, zeroPointRowBytes)
-        let (columns, block, bits, symmetric, scaleCode) = (columns, quantization.blockSize, Int32(quantization.bits),
-                                                           Int32(quantization.symmetric ? 1 : 0), scaleCode)
+        let (packedRowBytes, scaleRowBytes, zeroPointRowBytes) = (packedRowBytes, scaleRowBytes, zeroPointRowBytes)
         scales.withUnsafeMutableBytes { scales in
             zeroPoints.withUnsafeMutableBytes { zeroPoints in
                 CoreShares.run(count, worthSplitting: count * columns >= 1 << 16) { share in
                     let row = first + share.lowerBound
-                    oe_quantize_blocks(source + share.lowerBound * rowBytes, share.count, columns, block, bits, symmetric, scaleCode,
-                                       packed.map { ($0 + share.lowerBound * packedRowBytes).assumingMemoryBound(to: UInt8.self) },
-                                       scales.baseAddress.map { $0 + row * scaleRowBytes },
-                                       zeroPoints.baseAddress.map { ($0 + row * zeroPointRowBytes).assumingMemoryBound(to: UInt8.self) })
+                    kernel(share, packed.map { ($0 + share.lowerBound * packedRowBytes).assumingMemoryBound(to: UInt8.self) },
+                           scales.baseAddress.map { $0 + row * scaleRowBytes },
+                           zeroPoints.baseAddress.map { ($0 + row * zeroPointRowBytes).assumingMemoryBound(to: UInt8.self) })
                 }
             }
         }

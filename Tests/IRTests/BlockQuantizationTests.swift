@@ -174,6 +174,31 @@ enum ReferenceQuantization {
         #expect(results.values.allSatisfy { $0 == whole.packed })
     }
 
+    /// A transposed stored matrix (GPT-2's Conv1D) is quantized by the column kernel straight from the file: the same
+    /// bytes as the row kernel on the transposed values, small and wide, every setting.
+    @Test(arguments: [(4, 16, false), (8, 32, true), (4, 64, true), (8, 128, false)])
+    func storedTransposesGiveTheBytesOfTheirRows(bits: Int, block: Int, symmetric: Bool) throws {
+        var generator = SplitMix(seed: 5)
+        for (k, n) in [(50, 37), (700, 300)] {
+            var stored = (0..<(k * n)).map { _ in Float.random(in: -1...0.5, using: &generator) }
+            for c in 0..<k { stored[c * n] = 0; stored[c * n + 1] = -0.25 }  // an all-zero and an all-equal output row
+            let bytes = TensorData.float32(stored, shape: [k, n]).inlineBytes ?? []
+            let path = NSTemporaryDirectory() + "quantize-columns-\(UUID().uuidString).bin"
+            _ = FileManager.default.createFile(atPath: path, contents: Data([0, 0, 0, 0] + bytes))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let file = try TensorData.file(FileRegion(path: path, offset: 4, length: bytes.count), dtype: .float32, shape: [k, n])
+            let rows = (0..<n).flatMap { r in (0..<k).map { c in stored[c * n + r] } }
+            let q = try BlockQuantization(bits: bits, blockSize: block, symmetric: symmetric)
+            for scaleType in [DataType.float32, .float16] {
+                let columns = try q.tensors(of: try file.transposed(), scaleType: scaleType)
+                let want = ReferenceQuantization.quantize(rows, rows: n, k: k, q, scaleType: scaleType)
+                #expect(try columns.packed.materialize() == want.packed, "\(q) [\(k), \(n)] \(scaleType)")
+                #expect(try columns.scales.materialize() == want.scales, "\(q) [\(k), \(n)] \(scaleType)")
+                #expect(try columns.zeroPoints?.materialize() ?? [] == want.zeroPoints, "\(q) [\(k), \(n)] \(scaleType)")
+            }
+        }
+    }
+
     @Test func sourcesOfTheWrongSizeAreErrors() throws {
         let q = try BlockQuantization(bits: 8, blockSize: 16)
         for count in [3 * 20 - 1, 3 * 20 + 1, 4 * 20] {

@@ -32,6 +32,13 @@ void oe_bfloat16_to_float32(const void *src, void *dst, size_t count);
 void oe_quantize_blocks(const void *src, size_t rows, size_t k, size_t block, int bits, int symmetric,
                         int scale_type, uint8_t *packed, void *scales, uint8_t *zero_points);
 
+/// `oe_quantize_blocks` on the transpose of a row-major `[k, stride]` float32 matrix, without
+/// transposing it: quantizes `columns` consecutive columns starting at `src` (each a row of the
+/// transpose, blocks along k) and writes one output row per column, the same bytes
+/// `oe_quantize_blocks` writes for those rows of the transpose (GPT-2's `Conv1D` `[in, out]`).
+void oe_quantize_block_columns(const void *src, size_t stride, size_t k, size_t columns, size_t block, int bits,
+                               int symmetric, int scale_type, uint8_t *packed, void *scales, uint8_t *zero_points);
+
 /// Continues the CRC-32C register `*crc` (pre-inverted by the caller, as the table code does)
 /// over `count` bytes with the CPU's CRC instruction. Returns 1, or 0 without touching `*crc`
 /// where the CPU has no such instruction (the caller then uses its tables).
