@@ -94,3 +94,12 @@ final class BlockParameterCache: @unchecked Sendable {
         order.removeAll { $0 == key }
     }
 }
+
+/// The scales and zero points of one quantized matrix, as stored.
+struct BlockParameters {
+    var scales: [UInt8]
+    var zeroPoints: [UInt8]
+
+    subscript(part: BlockQuantization.Part) -> [UInt8] { part == .zeroPoints ? zeroPoints : scales }
+    var byteCount: Int { scales.count + zeroPoints.count }
+}

@@ -53,8 +53,9 @@ public struct BlockQuantization: Hashable, Sendable, CustomStringConvertible {
     /// Bytes of one row's zero points, packed like the values.
     public func zeroPointBytesPerRow(_ k: Int) -> Int { (blocksPerRow(k) * bits + 7) / 8 }
 
-    /// Types the scales can be stored in (those of MatMulNBits' activations).
-    public static func isScaleType(_ type: DataType) -> Bool { type == .float32 || type == .float16 || type == .bfloat16 }
+    /// float32, float16 and bfloat16: the types the kernels read weights in and store scales as
+    /// (MatMulNBits' activation types).
+    public static func isKernelType(_ type: DataType) -> Bool { type == .float32 || type == .float16 || type == .bfloat16 }
 
     /// The packed values, scales (in `scaleType`) and zero points (nil when symmetric) of a float
     /// matrix `[N, K]`, computed while `source` streams.
@@ -62,7 +63,7 @@ public struct BlockQuantization: Hashable, Sendable, CustomStringConvertible {
         guard source.shape.count == 2, source.shape[0] > 0, source.shape[1] > 0, source.dtype.isFloatingPoint else {
             throw ExportError("block quantization needs a non-empty 2-D float matrix, got \(source.dtype)\(source.shape)")
         }
-        guard Self.isScaleType(scaleType) else { throw ExportError("quantization scales cannot be stored as \(scaleType)") }
+        guard Self.isKernelType(scaleType) else { throw ExportError("quantization scales cannot be stored as \(scaleType)") }
         let n = source.shape[0], k = source.shape[1]
         func part(_ p: Part, _ dtype: DataType, _ shape: [Int]) -> TensorData {
             TensorData(dtype: dtype, shape: shape, storage: .transformed(source, .blockQuantized(self, scaleType: scaleType, p)))

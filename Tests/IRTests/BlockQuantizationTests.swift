@@ -135,14 +135,23 @@ enum ReferenceQuantization {
         }
     }
 
-    @Test func halfPrecisionSourcesAreWidenedFirst() throws {
+    /// Half-precision sources are widened exactly by the kernel as it reads them.
+    @Test func halfPrecisionSourcesAreWidenedAsTheyAreRead() throws {
         let q = try BlockQuantization(bits: 4, blockSize: 16)
-        let halves = Self.awkwardMatrix().map { Float16($0) }
-        let source = TensorData.scalars(halves.map(\.bitPattern), dtype: .float16, shape: [6, 50])
-        let t = try q.tensors(of: source, scaleType: .float16)
-        let want = ReferenceQuantization.quantize(halves.map(Float.init), rows: 6, k: 50, q, scaleType: .float16)
-        #expect(try t.packed.materialize() == want.packed)
-        #expect(try t.scales.materialize() == want.scales)
+        let values = Self.awkwardMatrix()
+        let halves = values.map { Float16($0) }
+        let bfloats = values.map { FloatConversion.floatToBFloat16($0) }
+        let sources: [(TensorData, [Float])] = [
+            (TensorData.scalars(halves.map(\.bitPattern), dtype: .float16, shape: [6, 50]), halves.map(Float.init)),
+            (TensorData.scalars(bfloats, dtype: .bfloat16, shape: [6, 50]), bfloats.map { Float(bitPattern: UInt32($0) << 16) }),
+        ]
+        for (source, widened) in sources {
+            let t = try q.tensors(of: source, scaleType: .float16)
+            let want = ReferenceQuantization.quantize(widened, rows: 6, k: 50, q, scaleType: .float16)
+            #expect(try t.packed.materialize() == want.packed, "\(source.dtype)")
+            #expect(try t.scales.materialize() == want.scales, "\(source.dtype)")
+            #expect(try t.zeroPoints?.materialize() == want.zeroPoints, "\(source.dtype)")
+        }
     }
 
     /// A matrix large enough to be shared between the cores, streamed whole, in pieces of awkward sizes, row by

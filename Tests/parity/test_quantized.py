@@ -148,8 +148,11 @@ def attributes(node) -> dict:
 
 
 def source_weights(fx: Fixture) -> dict[str, np.ndarray]:
+    """The float tensors of the fixture's model.safetensors, as float32 (half precision widened exactly)."""
     tensors, _ = st_util.read(fx.dir / "model.safetensors")
-    return {name: np.frombuffer(t.data, "<f4").reshape(t.shape) for name, t in tensors.items() if t.dtype == "F32"}
+    widen = {"F32": lambda b: np.frombuffer(b, "<f4"), "F16": lambda b: np.frombuffer(b, "<f2").astype(np.float32),
+             "BF16": lambda b: (np.frombuffer(b, "<u2").astype(np.uint32) << 16).view(np.float32)}
+    return {name: widen[t.dtype](t.data).reshape(t.shape) for name, t in tensors.items() if t.dtype in widen}
 
 
 class QuantizedWeight:
@@ -270,7 +273,7 @@ def dequantized_reference(fx: Fixture, task: str, weights: list[QuantizedWeight]
     for w in weights:
         w.write_into(replaced_values)
     for name, values in replaced_values.items():
-        tensors[name] = st_util.Tensor(tensors[name].dtype, tensors[name].shape, values.astype("<f4").tobytes())
+        tensors[name] = st_util.Tensor("F32", tensors[name].shape, values.astype("<f4").tobytes())
     st_util.write(folder / "model.safetensors", tensors, metadata)
     path = export(str(folder), str(folder / "onnx"), task)
     model = onnx.load(str(path))
@@ -403,6 +406,25 @@ def test_float16_export_has_float16_scales(bits: int, workdir: Path):
     weights = check_against_reference(fx, "text-generation", workdir / f"fp16-{bits}", ("--dtype=fp16", *flags(bits, 32, False)),
                                       bits, 32, False, 1, decoder_feeds(fx), ["logits"], FP16_BOUND)
     assert all(w.scales.dtype == np.float16 for w in weights), [w.scales.dtype for w in weights]
+
+
+def test_bfloat16_checkpoint_is_quantized_from_its_stored_values(workdir: Path):
+    """A bfloat16 checkpoint (as LLaMA-family weights ship): the kernel widens the stored values as it reads them,
+    and the file holds the reference quantization of those values."""
+    fx = next(f for f in CAUSAL if f.variant == "llama")
+    folder = workdir / "llama-bf16"
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(fx.dir, folder)
+    tensors, metadata = st_util.read(fx.dir / "model.safetensors")
+    for name, t in tensors.items():
+        if t.dtype == "F32":
+            bits = np.frombuffer(t.data, "<u4")
+            rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2")  # round to nearest even
+            tensors[name] = st_util.Tensor("BF16", t.shape, rounded.tobytes())
+    st_util.write(folder / "model.safetensors", tensors, metadata)
+    check_against_reference(Fixture(fx.name, folder), "text-generation", workdir / "llama-bf16-int4", flags(4, 32, False), 4,
+                            32, False, 1, decoder_feeds(fx), ["logits"], QUANTIZED_BOUND)
 
 
 def test_quantized_encoder_decoder_shares_its_weights(workdir: Path):

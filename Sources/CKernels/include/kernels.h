@@ -16,20 +16,21 @@ void oe_float32_to_bfloat16(const void *src, void *dst, size_t count);
 void oe_float16_to_float32(const void *src, void *dst, size_t count);
 void oe_bfloat16_to_float32(const void *src, void *dst, size_t count);
 
-/// Scale types of `oe_quantize_blocks`.
-#define OE_SCALE_FLOAT32 0
-#define OE_SCALE_FLOAT16 1
-#define OE_SCALE_BFLOAT16 2
+/// Float types of the quantization kernels' sources and scales.
+#define OE_TYPE_FLOAT32 0
+#define OE_TYPE_FLOAT16 1
+#define OE_TYPE_BFLOAT16 2
 
-/// Block-wise quantization of `rows` rows of `k` float32 values (row-major, stride `k`, no
-/// alignment needed) as com.microsoft.MatMulNBits stores its weight B, with onnxruntime's
+/// Block-wise quantization of `rows` rows of `k` values of `source_type` (row-major, stride `k`, no
+/// alignment needed; half precision is widened exactly as it is read) as com.microsoft.MatMulNBits
+/// stores its weight B, with onnxruntime's
 /// round-to-nearest arithmetic: per row, `ceil(k / block)` blocks, the last padded with zeros.
 /// Writes per row `blocks × block × bits / 8` bytes to `packed` (4 bits: low nibble first; NULL
 /// computes scales and zero points only), `blocks` scales of `scale_type` to `scales`, and, when
 /// not `symmetric`, `ceil(blocks × bits / 8)` bytes of zero points (4 bits: low nibble first).
 /// `bits` is 4 or 8, `block` at most 256. Every block depends only on its own elements, so the
 /// result is the same however rows are split between calls or threads.
-void oe_quantize_blocks(const void *src, size_t rows, size_t k, size_t block, int bits, int symmetric,
+void oe_quantize_blocks(const void *src, int source_type, size_t rows, size_t k, size_t block, int bits, int symmetric,
                         int scale_type, uint8_t *packed, void *scales, uint8_t *zero_points);
 
 /// `oe_quantize_blocks` on the transpose of a row-major `[k, stride]` float32 matrix, without

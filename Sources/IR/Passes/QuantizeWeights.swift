@@ -56,7 +56,7 @@ public enum QuantizeWeights {
     private static func candidate(_ node: Node, _ graph: Graph) throws -> (Value, Value, TensorData)? {
         guard node.inputs.count == 2, let a = node.inputs[0], let w = node.inputs[1], let data = graph[w].constantData,
               data.inlineBytes == nil, data.shape.count == 2, data.elementCount > 0,
-              data.dtype == graph.type(of: a).dtype, BlockQuantization.isScaleType(data.dtype), graph.type(of: a).rank >= 2 else { return nil }
+              data.dtype == graph.type(of: a).dtype, BlockQuantization.isKernelType(data.dtype), graph.type(of: a).rank >= 2 else { return nil }
         switch node.op {
         case .matMulTransposed: return (a, w, storedSource(data))
         case .matMul: return (a, w, try storedSource(data).untransposed())
