@@ -13,6 +13,22 @@
 
 #define MAX_BLOCK 256
 
+/* Where one output row's parts go: its blocks, the bytes of one block's packed values, of one
+   scale, and of the row's zero points. */
+struct row_layout {
+    size_t blocks, blob, scale_width, zero_width;
+};
+
+/* The layout of rows of `k` values; 0 for settings the kernels refuse (the callers check first). */
+static inline int row_layout_of(size_t k, size_t block, int bits, int scale_type, struct row_layout *layout) {
+    if (block == 0 || block > MAX_BLOCK || (bits != 4 && bits != 8)) return 0;
+    layout->blocks = (k + block - 1) / block;
+    layout->blob = block * (size_t)bits / 8;
+    layout->scale_width = scale_type == OE_TYPE_FLOAT32 ? 4 : 2;
+    layout->zero_width = (layout->blocks * (size_t)bits + 7) / 8;
+    return 1;
+}
+
 /* The value rounded half away from zero (C's roundf, which onnxruntime uses) for y in [0, 2^24):
    truncation and the exact fraction left, in operations that vectorise. */
 static inline __attribute__((always_inline)) uint8_t round_half_away(float y) {

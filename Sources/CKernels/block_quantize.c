@@ -80,11 +80,9 @@ static inline __attribute__((always_inline)) void quantize_block(
 
 static inline __attribute__((always_inline)) void quantize_row(
     const unsigned char *row, int type, size_t k, size_t block, int bits, int symmetric, int scale_type,
-    uint8_t *packed, unsigned char *scales, uint8_t *zero_points) {
+    struct row_layout layout, uint8_t *packed, unsigned char *scales, uint8_t *zero_points) {
     const size_t width = element_width(type);
-    const size_t blocks = (k + block - 1) / block;
-    const size_t blob = block * (size_t)bits / 8;
-    const size_t scale_width = scale_type == OE_TYPE_FLOAT32 ? 4 : 2;
+    const size_t blocks = layout.blocks, blob = layout.blob, scale_width = layout.scale_width;
     float lo[GROUP], hi[GROUP], scale[GROUP], zero[GROUP], reciprocal[GROUP];
     for (size_t first = 0; first < blocks; first += GROUP) {
         const size_t n = blocks - first < GROUP ? blocks - first : GROUP;
@@ -120,18 +118,16 @@ static inline __attribute__((always_inline)) void quantize_row(
 /* One loop over the rows per source type, so each is compiled with its type known. */
 #define QUANTIZE_ROWS(type)                                                                              \
     for (size_t r = 0; r < rows; r++)                                                                    \
-        quantize_row(s + element_width(type) * k * r, type, k, block, bits, symmetric, scale_type,       \
-                     packed ? packed + r * blocks * blob : NULL, scale_bytes + r * blocks * scale_width, \
-                     symmetric ? NULL : zero_points + r * zero_width)
+        quantize_row(s + element_width(type) * k * r, type, k, block, bits, symmetric, scale_type, layout,  \
+                     packed ? packed + r * layout.blocks * layout.blob : NULL,                              \
+                     scale_bytes + r * layout.blocks * layout.scale_width,                                  \
+                     symmetric ? NULL : zero_points + r * layout.zero_width)
 
 OE_VECTOR_CLONES
 void oe_quantize_blocks(const void *src, int source_type, size_t rows, size_t k, size_t block, int bits, int symmetric,
                         int scale_type, uint8_t *packed, void *scales, uint8_t *zero_points) {
-    if (block == 0 || block > MAX_BLOCK || (bits != 4 && bits != 8)) return;
-    const size_t blocks = (k + block - 1) / block;
-    const size_t blob = block * (size_t)bits / 8;
-    const size_t scale_width = scale_type == OE_TYPE_FLOAT32 ? 4 : 2;
-    const size_t zero_width = (blocks * (size_t)bits + 7) / 8;
+    struct row_layout layout;
+    if (!row_layout_of(k, block, bits, scale_type, &layout)) return;
     const unsigned char *s = src;
     unsigned char *scale_bytes = scales;
     switch (source_type) {

@@ -15,11 +15,9 @@
    vectorised across the columns instead of along them. */
 static inline __attribute__((always_inline)) void quantize_column_group(
     const unsigned char *src, size_t stride, size_t k, size_t width, size_t block, int bits, int symmetric,
-    int scale_type, uint8_t *packed, unsigned char *scales, uint8_t *zero_points) {
-    const size_t blocks = (k + block - 1) / block;
-    const size_t blob = block * (size_t)bits / 8;
-    const size_t scale_width = scale_type == OE_TYPE_FLOAT32 ? 4 : 2;
-    const size_t zero_width = (blocks * (size_t)bits + 7) / 8;
+    int scale_type, struct row_layout layout, uint8_t *packed, unsigned char *scales, uint8_t *zero_points) {
+    const size_t blocks = layout.blocks, blob = layout.blob, scale_width = layout.scale_width;
+    const size_t zero_width = layout.zero_width;
     const float top = (float)((1 << bits) - 1);
     float lo[COLUMNS], hi[COLUMNS], scale[COLUMNS], zero[COLUMNS], reciprocal[COLUMNS];
     unsigned char stored[COLUMNS * 4];
@@ -85,17 +83,15 @@ static inline __attribute__((always_inline)) void quantize_column_group(
 OE_VECTOR_CLONES
 void oe_quantize_block_columns(const void *src, size_t stride, size_t k, size_t columns, size_t block, int bits,
                                int symmetric, int scale_type, uint8_t *packed, void *scales, uint8_t *zero_points) {
-    if (block == 0 || block > MAX_BLOCK || (bits != 4 && bits != 8)) return;
-    const size_t blocks = (k + block - 1) / block;
-    const size_t blob = block * (size_t)bits / 8;
-    const size_t scale_width = scale_type == OE_TYPE_FLOAT32 ? 4 : 2;
-    const size_t zero_width = (blocks * (size_t)bits + 7) / 8;
+    struct row_layout layout;
+    if (!row_layout_of(k, block, bits, scale_type, &layout)) return;
     const unsigned char *s = src;
     unsigned char *scale_bytes = scales;
     for (size_t c = 0; c < columns; c += COLUMNS) {
         const size_t width = columns - c < COLUMNS ? columns - c : COLUMNS;
-        quantize_column_group(s + 4 * c, stride, k, width, block, bits, symmetric, scale_type,
-                              packed ? packed + c * blocks * blob : NULL, scale_bytes + c * blocks * scale_width,
-                              symmetric ? NULL : zero_points + c * zero_width);
+        quantize_column_group(s + 4 * c, stride, k, width, block, bits, symmetric, scale_type, layout,
+                              packed ? packed + c * layout.blocks * layout.blob : NULL,
+                              scale_bytes + c * layout.blocks * layout.scale_width,
+                              symmetric ? NULL : zero_points + c * layout.zero_width);
     }
 }

@@ -24,7 +24,7 @@ text-generation with its matrix products as ``com.microsoft.MatMulNBits``, check
    the default level 4 onnxruntime's CPU kernel also quantizes the activations to int8 per block; one test runs
    the default level against the same reference with a looser bound.
 
-Cases: int4 and int8 with blocks of 32, asymmetric, on every fixture; symmetric int4, int4 with blocks of 16 and
+Cases: int4 and int8 with blocks of 32, asymmetric, on every fixture (and the with-past export's first step); symmetric int4, int4 with blocks of 16 and
 int8 with blocks of 128 on a few; every architecture's ``*-base`` encoder fixture and every Transformer-XL fixture
 in int4; a float16 export, whose scales must be float16; T5's four files. Needs onnx, onnxruntime, numpy.
 """
@@ -45,6 +45,7 @@ import st_util
 from bounds import FP16_BOUND, QUANTIZED_BOUND, max_abs, max_abs_diff
 from harness import (Fixture, discover_decoder_fixtures, discover_fixtures, discover_seq2seq_fixtures,
                      discover_transfo_xl_fixtures, ort_session, run_cli)
+from test_decoder_parity import empty_pasts
 
 CAUSAL = [fx for fx in discover_decoder_fixtures() if fx.name.endswith("/causal-lm")]
 OPSET = 17
@@ -386,6 +387,19 @@ def test_quantized_transformer_xl(fx: Fixture, workdir: Path):
     output = "logits" if task == "text-generation" else "last_hidden_state"
     check_against_reference(fx, task, workdir / f"{fx.variant}-int4", flags(4, 32, False), 4, 32, False, 1,
                             {"input_ids": fx.reference["a.input_ids"]}, [output], QUANTIZED_BOUND)
+
+
+@pytest.mark.parametrize("fx", CAUSAL, ids=lambda fx: fx.variant)
+def test_quantized_with_past_runs_the_same_products(fx: Fixture, workdir: Path):
+    """text-generation-with-past, int4: its first step (empty pasts) gives the logits of the text-generation export
+    checked above, so the cached graph carries the same quantized products."""
+    whole = export(str(fx.dir), str(workdir / f"{fx.variant}-int4-32"), "text-generation", *flags(4, 32, False))
+    cached = export(str(fx.dir), str(workdir / f"{fx.variant}-int4-past"), "text-generation-with-past", *flags(4, 32, False))
+    feeds = decoder_feeds(fx)
+    (want,) = ort_session(whole).run(["logits"], feeds)
+    got = ort_session(cached).run(["logits"], {**feeds, **empty_pasts(fx, feeds["input_ids"].shape[0])})[0]
+    mask = feeds["attention_mask"]
+    assert max_abs_diff(got, want, mask) <= QUANTIZED_BOUND * max(1.0, max_abs(want, mask))
 
 
 @pytest.mark.parametrize("bits", [4, 8])
