@@ -3,6 +3,7 @@
 run (this machine is shared and noisy, so only same-moment ratios mean anything).
 
     python bench/export_bench.py [--model bert-base] [--runs 5] [--task feature-extraction] [--dtype fp32]
+                                 [--quantize int4|int8 [--block-size 32]]
                                  [--optimum-cli PATH [--optimum-runs 1]]
 
 Makes the checkpoint with make_checkpoint.py if it is missing, warms the page cache, runs one
@@ -48,6 +49,8 @@ def main():
     ap.add_argument("--optimum-runs", type=int, default=1, help="rounds that also time the optimum exporter")
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--dtype", default="fp32", help="onnx-export --dtype (fp32, fp16, bf16)")
+    ap.add_argument("--quantize", help="onnx-export --quantize (int4, int8)")
+    ap.add_argument("--block-size", type=int, default=32, help="onnx-export --block-size, with --quantize")
     args = ap.parse_args()
 
     ckpt = os.path.join(args.work, args.model)
@@ -65,7 +68,8 @@ def main():
 
     def export_once():
         shutil.rmtree(out, ignore_errors=True)
-        return timed([args.bin, "--model", ckpt, "--task", args.task, "--opset", str(args.opset), "--dtype", args.dtype, out])
+        quantize = ["--quantize", args.quantize, "--block-size", str(args.block_size)] if args.quantize else []
+        return timed([args.bin, "--model", ckpt, "--task", args.task, "--opset", str(args.opset), "--dtype", args.dtype, *quantize, out])
 
     # One untimed round of each first (a fresh output file system state, the binary in the cache),
     # then timed rounds that alternate the two.
@@ -92,7 +96,7 @@ def main():
     ex_rss = max(r[1] for r in export_runs)
     check = smoke(out)
     result = {
-        "model": args.model, "task": args.task, "dtype": args.dtype, "onnxruntime": check, "weights_mb": round(weights_mb, 1), "output_mb": round(model_mb, 1),
+        "model": args.model, "task": args.task, "dtype": args.dtype, "quantize": args.quantize, "onnxruntime": check, "weights_mb": round(weights_mb, 1), "output_mb": round(model_mb, 1),
         "output_over_weights": round(model_mb / weights_mb, 4),
         "cp_seconds": cp_t, "export_seconds": ex_t, "export_over_cp": round(ex_t / cp_t, 2) if cp_t else None,
         "budget_seconds": round(1.5 * cp_t + 1, 2), "export_peak_rss_mb": round(ex_rss, 1),
@@ -115,7 +119,7 @@ def main():
         print(f"  optimum median {result['optimum_seconds']:.2f} s, peak RSS {result['optimum_peak_rss_mb']:.0f} MB "
               f"({result['optimum_over_ours']}x our time)")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    suffix = "" if args.dtype == "fp32" else f"-{args.dtype}"
+    suffix = ("" if args.dtype == "fp32" else f"-{args.dtype}") + (f"-{args.quantize}" if args.quantize else "")
     with open(os.path.join(HERE, "results", f"export-{args.model}{suffix}.json"), "w") as f:
         json.dump(result, f, indent=2)
 
