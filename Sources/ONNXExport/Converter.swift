@@ -56,18 +56,11 @@ public enum Converter {
             throw ExportError("--finetuning-task is used with --model-type xlnet only")
         }
         let converted = try source.read(options)
-        var notes = converted.notes
+        let notes = converted.notes
         // Build the model once: a missing or misshapen weight fails here, before anything is written.
-        // A model type whose architecture is not in this build yet is converted on its source's own
-        // checks of every name and shape, and the report says so.
-        if ArchitectureRegistry.supportedModelTypes.contains(converted.modelType) {
-            let entry = try ArchitectureRegistry.entry(for: converted.modelType, origin: converted.config.origin)
-            _ = try entry.make(converted.config, WeightStore(origin: converted.origin, tensors: converted.tensors))
-                .graph(for: .featureExtraction, name: "check")
-        } else {
-            notes.append("model_type \(converted.modelType) has no architecture in this build to export it, so the model was not built"
-                + " as a check (every weight's name and shape was checked against the config)")
-        }
+        let entry = try ArchitectureRegistry.entry(for: converted.modelType, origin: converted.config.origin)
+        _ = try entry.make(converted.config, WeightStore(origin: converted.origin, tensors: converted.tensors))
+            .graph(for: .featureExtraction, name: "check")
 
         var files: [String] = []
         do {

@@ -19,8 +19,7 @@ fixture script completes the reference as the exporter does and ``meta.json`` re
 2. ``test_refused``: missing, misshapen and unplaceable weights, a task or config that does not fit the checkpoint:
    exit 1, one line naming the variable or the problem, nothing left in the output folder.
 3. ``test_converted_folder_exports_and_matches_pytorch``: the converted folders export and reproduce what PyTorch
-   computed with the converted model (``reference.outputs.npz``); skipped, saying so, while this onnx-export does not
-   list the model type among its architectures.
+   computed with the converted model (``reference.outputs.npz``).
 
 Needs only numpy (and onnx, onnxruntime for 3).
 """
@@ -230,11 +229,7 @@ def test_converted_folder_exports_and_matches_pytorch(kind: str, name: str, task
                                                       tmp_path: Path):
     """The converted folder exports (onnx.checker passes) and onnxruntime reproduces what PyTorch computed with
     transformers 4.57's model of the same checkpoint (``reference.outputs.npz``, made by make_xl_fixtures.py)."""
-    architecture = {"xlnet": "XLNet (Sources/Frontends/Architectures/XLNet.swift)",
-                    "transfo-xl": "Transformer-XL (Sources/Frontends/Architectures/TransfoXL.swift)"}[kind]
-    if kind not in supported_model_types():
-        pytest.skip(f"model_type {kind} is not supported by this onnx-export yet (onnx-export --help does not list it): "
-                    f"the {architecture} architecture has not landed, so the converted folder cannot be exported")
+    assert kind in supported_model_types(), f"onnx-export --help does not list model_type {kind}"
     import numpy as np
     import onnx
 

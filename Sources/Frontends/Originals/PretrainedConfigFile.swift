@@ -87,8 +87,8 @@ struct PretrainedConfigFile {
         }
         self.configClass = configClass
         origin = path
-        var values = Self.members(Self.baseDefaults).merging(Self.members(Self.generationDefaults)) { first, _ in first }
-        for (key, value) in Self.members(configClass.defaults) { values[key] = value }
+        var values = try Self.members(Self.baseDefaults).merging(try Self.members(Self.generationDefaults)) { first, _ in first }
+        for (key, value) in try Self.members(configClass.defaults) { values[key] = value }
         // Fields first, then aliases: PretrainedConfig sets the aliases (kwargs) after __init__'s fields.
         var given: [String: OrderedJSON] = [:]
         for member in members where !Self.dropped.contains(member.key) && configClass.attributeMap[member.key] == nil {
@@ -156,9 +156,9 @@ struct PretrainedConfigFile {
     /// `config.json`, and `generation_config.json` when the model can generate.
     public func saved(architecture: String, canGenerate: Bool) throws -> (configJSON: String, generationConfigJSON: String?, config: ConfigReader) {
         var values = self.values
-        let classDefaults = Self.members(configClass.defaults)
-        let generationDefaults = Self.members(Self.generationDefaults)
-        let base = Self.members(Self.baseDefaults).merging(generationDefaults) { first, _ in first }
+        let classDefaults = try Self.members(configClass.defaults)
+        let generationDefaults = try Self.members(Self.generationDefaults)
+        let base = try Self.members(Self.baseDefaults).merging(generationDefaults) { first, _ in first }
         values["architectures"] = .array([.string(architecture)])
         values["model_type"] = .string(configClass.modelType)
         values["dtype"] = .string("float32")
@@ -191,9 +191,12 @@ struct PretrainedConfigFile {
         return (configJSON, generationJSON, try ConfigReader(origin: origin, data: Data(configJSON.utf8)))
     }
 
-    /// An object literal of this file's tables as a dictionary.
-    static func members(_ text: String) -> [String: OrderedJSON] {
-        guard case .object(let members)? = try? OrderedJSONParser.parse(Array(text.utf8)) else { preconditionFailure("bad table") }
+    /// An object literal of this file's tables as a dictionary (a table that does not parse is an
+    /// error of this file, reported rather than trapped).
+    static func members(_ text: String) throws -> [String: OrderedJSON] {
+        guard case .object(let members)? = try? OrderedJSONParser.parse(Array(text.utf8)) else {
+            throw ExportError("internal: a config defaults table of PretrainedConfigFile is not a JSON object")
+        }
         return Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
     }
 

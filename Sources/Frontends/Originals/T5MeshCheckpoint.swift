@@ -110,8 +110,10 @@ public struct T5MeshCheckpoint {
 
         var tensors: [String: TensorData] = [:]
         for (rule, shape) in expected {
-            let tensor = renamed.store.tensors[rule.transformers]!
-            let source = renamed.sources[rule.transformers]!
+            // Every expected name was checked present above; a gap is still an error, not a trap.
+            guard let tensor = renamed.store.tensors[rule.transformers], let source = renamed.sources[rule.transformers] else {
+                throw ExportError("\(origin): the model needs \(rule.transformers) (from '\(rule.original)'), which the checkpoint does not hold")
+            }
             guard tensor.shape == shape else {
                 let stored = rule.change == .transpose ? Array(shape.reversed()) : shape
                 let original = rule.change == .transpose ? Array(tensor.shape.reversed()) : tensor.shape
