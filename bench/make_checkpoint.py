@@ -196,9 +196,17 @@ GPT2_SMALL = dict(GPT2_LARGE, n_embd=768, n_layer=12, n_head=12)
 # onnx-export widens to float32 (4.4 GB of external data) unless asked for --dtype auto.
 LLAMA_4G_BF16 = dict(LLAMA_4G, torch_dtype="bfloat16")
 
+# The decode benchmark's LLaMA: 155 M parameters (TinyLlama's vocabulary, 8 layers of width 1024,
+# grouped-query attention 16/4), bfloat16 as released LLaMA-family checkpoints are.
+LLAMA_155M = dict(model_type="llama", architectures=["LlamaForCausalLM"], vocab_size=32000, hidden_size=1024,
+                  intermediate_size=2816, num_hidden_layers=8, num_attention_heads=16, num_key_value_heads=4,
+                  max_position_embeddings=2048, rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=False,
+                  bos_token_id=1, eos_token_id=2, hidden_act="silu", torch_dtype="bfloat16")
+
 MODELS = {"bert-base": (BERT_BASE, bert_tensors), "albert-base": (ALBERT_BASE, albert_tensors),
           "deberta-v3-base": (DEBERTA_V3_BASE, deberta_v2_tensors), "gpt2": (GPT2_SMALL, gpt2_tensors), "gpt2-large": (GPT2_LARGE, gpt2_tensors),
           "llama-4g": (LLAMA_4G, llama_tensors), "llama-4g-bf16": (LLAMA_4G_BF16, llama_tensors),
+          "llama-155m": (LLAMA_155M, llama_tensors),
           "t5-base": (T5_BASE, t5_tensors)}
 
 # Per-model adjustment of the N(0, 0.05) values (the others take them as drawn).

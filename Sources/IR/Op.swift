@@ -52,6 +52,19 @@ public enum Op: Hashable, Sendable {
     /// (query [B, Hq, Sq, D], key [B, Hkv, Skv, D], value [B, Hkv, Skv, Dv], additive mask broadcastable to [B, 1, Sq, Skv]?)
     /// → [B, Hq, Sq, Dv]
     case headAttention(scale: Float)
+    /// onnxruntime's fused decoder attention (`com.microsoft.GroupQueryAttention`, `--target
+    /// onnxruntime`): splits heads, applies the half-split rotary embedding at the positions the
+    /// cache length implies (when `rotary`), appends the new keys and values to the cache, and
+    /// attends causally, grouped-query. Positions and masking come from the per-row lengths, so
+    /// rows must be unpadded or right-padded, as onnxruntime-genai feeds them.
+    /// (query [B, S, Hq·D], key [B, S, Hkv·D], value [B, S, Hkv·D], past key [B, Hkv, P, D]?,
+    /// past value?, last index int32 [B] (tokens − 1 per row), total length int32 [],
+    /// cos [positions, D/2]?, sin?) → (context [B, S, Hq·D], present key [B, Hkv, P+S, D], present value)
+    case groupQueryAttention(heads: Int, keyValueHeads: Int, scale: Float, rotary: Bool)
+    /// `rmsNorm(x + skip)` that also returns the sum, the residual stream of a pre-norm block
+    /// (`com.microsoft.SkipSimplifiedLayerNormalization`, `--target onnxruntime`).
+    /// (x, skip of x's shape, scale) → (normalised, x + skip)
+    case skipRMSNorm(epsilon: Float)
     /// Rotary position embedding, half-split (`rotate_half`) form, on the first `cos`-width
     /// channels of each head; the rest pass through.
     /// (x [B, H, S, D], cos [B, 1, S, R], sin [B, 1, S, R]) with R ≤ D even.
@@ -129,6 +142,8 @@ public enum Op: Hashable, Sendable {
         case .rmsNorm: return "RMSNorm"
         case .headAttention: return "HeadAttention"
         case .rotaryEmbedding: return "RotaryEmbedding"
+        case .groupQueryAttention: return "GroupQueryAttention"
+        case .skipRMSNorm: return "SkipRMSNorm"
         case .range: return "Range"
         case .argMax: return "ArgMax"
         case .cast: return "Cast"

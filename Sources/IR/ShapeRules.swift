@@ -90,6 +90,19 @@ public enum ShapeRules {
                 throw fail("incompatible query \(q.type), key \(k.type), value \(v.type)")
             }
             return [Inferred(TensorType(q.type.dtype, [q.type.shape[0], q.type.shape[1], q.type.shape[2], v.type.shape[3]]))]
+        case .groupQueryAttention(let heads, let kvHeads, _, let rotary):
+            return try groupQueryAttention(inputs, heads: heads, keyValueHeads: kvHeads, rotary: rotary, fail)
+        case .skipRMSNorm:
+            let x = try input(0), skip = try input(1), scale = try input(2)
+            _ = try sameDType([x, skip, scale])
+            guard x.type.rank == skip.type.rank, zip(x.type.shape, skip.type.shape).allSatisfy({ compatible($0, $1) }),
+                  let last = x.type.shape.last else {
+                throw fail("x \(x.type) and skip \(skip.type) must have one shape")
+            }
+            if let n = scale.type.shape.last, scale.type.rank == 1, !compatible(n, last) {
+                throw fail("scale has \(n) elements but the normalised axis has \(last)")
+            }
+            return [Inferred(x.type), Inferred(x.type)]
         case .rotaryEmbedding:
             let x = try input(0), cos = try input(1), sin = try input(2)
             guard x.type.rank == 4, cos.type.rank == 4, sin.type.rank == 4 else { throw fail("expects x [B, H, S, D] and cos/sin [B, 1, S, R]") }

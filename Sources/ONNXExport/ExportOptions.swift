@@ -1,4 +1,5 @@
 import ONNXExportBackend
+import ONNXExportFrontends
 import ONNXExportIR
 
 /// What to export and how: the options of `onnx-export` as a value deployment tooling can fill in.
@@ -27,6 +28,8 @@ public struct ExportOptions: Sendable {
     /// Weight-only block quantization of the matrix products (`--quantize`); nil keeps every
     /// weight in `precision`.
     public var quantization: WeightQuantization? = nil
+    /// Standard operators only (the default), or also onnxruntime's fused ones (`--target`).
+    public var target: ExportTarget = .portable
 
     public init(modelFolder: String, task: String, outputFolder: String) {
         self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder

@@ -23,8 +23,8 @@ public enum Exporter {
             throw ExportError("model_type \(checkpoint.modelType) does not support task \(task.rawValue); it supports \(entry.tasks.map(\.rawValue).joined(separator: ", "))")
         }
         let model = try entry.make(checkpoint.config, checkpoint.weights)
-        let genaiConfig = try options.genai ? genai(model, task: task, checkpoint: checkpoint) : nil
-        let parts = try model.parts(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)")
+        let genaiConfig = try options.genai ? genai(model, task: task, checkpoint: checkpoint, target: options.target) : nil
+        let parts = try model.parts(for: task, name: "\(checkpoint.modelType)-\(task.rawValue)", target: options.target)
         let dtype = try options.precision.dataType(for: checkpoint.weights, opset: options.opset)
         var metadata: [(key: String, value: String)] = [("model_type", checkpoint.modelType), ("task", task.rawValue), ("dtype", dtype.description)]
         if let quantization = options.quantization { metadata.append(("quantization", quantization.blocks.description)) }
@@ -38,6 +38,7 @@ public enum Exporter {
             for graph in part.graphs {
                 try LabelCount.require(graph, task: task, config: checkpoint.config)
                 _ = try PassPipeline.run(graph)
+                if options.target == .onnxruntime { FuseSkipNorms.run(graph) }
                 if dtype != .float32 {
                     try ReducePrecision.run(graph, to: dtype, keepingOutputs: fedBack)
                 }
@@ -45,7 +46,7 @@ public enum Exporter {
                 if let quantization = options.quantization {
                     quantizedProducts += try QuantizeWeights.run(graph, quantization.blocks, accuracyLevel: quantization.accuracyLevel)
                 }
-                if dtype != .float32 || options.quantization != nil {
+                if dtype != .float32 || options.quantization != nil || options.target != .portable {
                     try InferShapes.run(graph)
                     try Verify.run(graph)
                 }
@@ -97,14 +98,14 @@ public enum Exporter {
     }
 
     /// `genai_config.json` for `--genai`, made (and refused) before anything is written.
-    static func genai(_ model: ExportableModel, task: Task, checkpoint: Checkpoint) throws -> Data {
+    static func genai(_ model: ExportableModel, task: Task, checkpoint: Checkpoint, target: ExportTarget) throws -> Data {
         let type = try GenAIConfig.check(modelType: checkpoint.modelType, task: task)
         guard let decoder = model as? DecoderModel else {
             throw ExportError("--genai: \(checkpoint.modelType) is not a decoder with a KV cache")
         }
         let generationPath = (checkpoint.folder as NSString).appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationPath) ? try ConfigReader(file: generationPath) : nil
-        return try GenAIConfig.json(type: type, model: decoder, config: checkpoint.config, generation: generation)
+        return try GenAIConfig.json(type: type, model: decoder, config: checkpoint.config, generation: generation, target: target)
     }
 
     /// Every model file name an export writes, whatever the task.

@@ -5,8 +5,10 @@ import ONNXExportIR
 /// `genai_config.json`, which onnxruntime-genai reads beside `model.onnx` (`--genai`): the model
 /// type it implements, the decoder's sizes, the names of our inputs and outputs, the special token
 /// ids, and the search defaults, from config.json and generation_config.json. Our graph takes the
-/// KV cache as `past_key_values.N.*` and returns it grown by the new tokens, so the runtime keeps
-/// separate past and present buffers (`past_present_share_buffer: false`).
+/// KV cache as `past_key_values.N.*` and returns it grown by the new tokens: the portable graph
+/// concatenates, so the runtime keeps separate past and present buffers; a `--target onnxruntime`
+/// graph whose every layer caches through `GroupQueryAttention` lets it share one buffer
+/// (`past_present_share_buffer`), as the builder's graphs do.
 enum GenAIConfig {
     /// Our model types onnxruntime-genai implements, and the type name it knows each by (its
     /// `model_type.h`, checked with onnxruntime-genai 0.18 on every decoder fixture). Its `gpt2`
@@ -27,7 +29,8 @@ enum GenAIConfig {
     }
 
     /// The file's JSON. `generation` is the checkpoint's generation_config.json, where it has one.
-    static func json(type: String, model: DecoderModel, config c: ConfigReader, generation g: ConfigReader?) throws -> Data {
+    static func json(type: String, model: DecoderModel, config c: ConfigReader, generation g: ConfigReader?,
+                     target: ExportTarget = .portable) throws -> Data {
         func id(_ key: String) throws -> Any? {
             for source in [g, c].compactMap({ $0 }) where source.has(key) {
                 if let list = source.fields[key] as? [Any] { return list.count == 1 ? list[0] : list }
@@ -80,7 +83,7 @@ enum GenAIConfig {
             "no_repeat_ngram_size": try search("no_repeat_ngram_size", 0),
             "diversity_penalty": try search("diversity_penalty", 0.0),
             "early_stopping": true,
-            "past_present_share_buffer": false,
+            "past_present_share_buffer": model.sharesCacheBuffer(for: target),
         ]
         return try JSONSerialization.data(withJSONObject: ["model": modelSection, "search": searchSection], options: [.prettyPrinted, .sortedKeys])
     }

@@ -58,6 +58,9 @@ struct OnnxExport: ParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Also write genai_config.json so onnxruntime-genai loads the folder (text-generation-with-past of llama, mistral, qwen2, qwen3, phi3, gemma); tokenizer files beside the checkpoint are copied as always."))
     var genai = false
 
+    @Option(name: .long, help: ArgumentHelp("portable: standard ONNX operators only, for any runtime. onnxruntime: also onnxruntime's fused GroupQueryAttention (LLaMA-family decoders: rotary, cache append and attention in one kernel; with --genai the runtime shares one cache buffer) and SkipSimplifiedLayerNormalization; such graphs take unpadded or right-padded rows.", valueName: "portable|onnxruntime"))
+    var target: String = "portable"
+
     @Flag(name: .long, help: "Write into an output folder that already holds files, replacing what the export writes.")
     var force = false
 
@@ -88,6 +91,7 @@ struct OnnxExport: ParsableCommand {
         options.configFile = config
         options.modelType = modelType
         options.genai = genai
+        do { options.target = try ExportTarget(name: target) } catch let error as ExportError { throw ValidationError(error.message) }
         do {
             let report = try Exporter.export(options)
             print(ExportSummary(report).text)

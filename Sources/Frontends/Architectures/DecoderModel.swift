@@ -11,6 +11,9 @@ public struct DecoderInputs {
     public var causalMask: Value
     /// Per layer, the cached `[B, Hkv, P, D]` keys and values; nil when exporting without a cache.
     public var pastKeyValues: [KeyValue]?
+    /// The runtime the graph is for: with `.onnxruntime` a model may attend with onnxruntime's
+    /// `GroupQueryAttention`, which reads the mask and positions its own way.
+    public var target: ExportTarget = .portable
 }
 
 public struct KeyValue {
@@ -44,10 +47,20 @@ public protocol DecoderModel: ExportableModel {
     func languageModelHead(_ hidden: Value, _ b: GraphBuilder) throws -> Value
     /// Per-token scores `[B, S, labels]` of the classification head of `task`.
     func scoreHead(_ task: Task, hidden: Value, _ b: GraphBuilder) throws -> Value
+    /// Whether every layer's cache for `target` comes from an op that may write it in place
+    /// (`GroupQueryAttention`), so a runtime can pass one buffer as past and present; a layer
+    /// that concatenates needs them apart.
+    func sharesCacheBuffer(for target: ExportTarget) -> Bool
 }
 
 extension DecoderModel {
     public func graph(for task: Task, name: String) throws -> Graph {
         try DecoderTaskGraph.build(self, task: task, name: name)
     }
+
+    public func parts(for task: Task, name: String, target: ExportTarget) throws -> [ExportPart] {
+        [.graph(fileName: "model.onnx", try DecoderTaskGraph.build(self, task: task, name: name, target: target))]
+    }
+
+    public func sharesCacheBuffer(for target: ExportTarget) -> Bool { false }
 }

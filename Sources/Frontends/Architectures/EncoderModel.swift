@@ -15,11 +15,17 @@ public protocol ExportableModel {
     /// The files an export of `task` writes: one `model.onnx` for most tasks, several for an
     /// encoder-decoder's generation.
     func parts(for task: Task, name: String) throws -> [ExportPart]
+    /// The files for a runtime target; models with no fused form for it build the portable ones.
+    func parts(for task: Task, name: String, target: ExportTarget) throws -> [ExportPart]
 }
 
 extension ExportableModel {
     public func parts(for task: Task, name: String) throws -> [ExportPart] {
         [.graph(fileName: "model.onnx", try graph(for: task, name: name))]
+    }
+
+    public func parts(for task: Task, name: String, target: ExportTarget) throws -> [ExportPart] {
+        try parts(for: task, name: name)
     }
 }
 

@@ -48,6 +48,8 @@ public struct LlamaFamilyDecoder: DecoderModel {
     /// Keys further back than this are not attended on `slidingLayers` (Mistral-style window).
     let slidingWindow: Int?
     public let padTokenID: Int?
+    /// `max_position_embeddings`: the rows of `GroupQueryAttention`'s rotary tables.
+    let contextLength: Int?
 
     public init(_ c: ConfigReader, _ store: WeightStore, variant: LlamaVariant) throws {
         self.variant = variant
@@ -73,6 +75,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
         rope = try RotaryConfig(c, headSize: headSize, conventions: variant.rope)
         tied = try c.bool("tie_word_embeddings", default: variant.defaultTiedEmbeddings)
         padTokenID = try c.optionalInt("pad_token_id")
+        contextLength = try c.optionalInt("max_position_embeddings")
         if try c.bool("use_bidirectional_attention", default: false) {
             throw ExportError("\(c.origin): use_bidirectional_attention is not supported")
         }
@@ -165,6 +168,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
             h = try b.mul(h, b.scalar(Float(Double(hiddenSize).squareRoot())), name: "EmbeddingScale")
         }
         let rotary = try b.rotaryTables(positionIDs: inputs.positionIDs, rope)
+        let fused = try groupQueryAttentionInputs(inputs, b)
         let slidingMask = slidingLayers.isEmpty ? nil :
             try b.causalAttentionMask(attentionMask: inputs.attentionMask, inputIDs: inputs.inputIDs, slidingWindow: slidingWindow)
         var presents: [KeyValue] = []
@@ -172,7 +176,8 @@ public struct LlamaFamilyDecoder: DecoderModel {
             let layer = w.scope("layers.\(i)")
             let mask = slidingLayers.contains(i) ? (slidingMask ?? inputs.causalMask) : inputs.causalMask
             let (out, present) = try b.scope("layers.\(i)") {
-                try decoderLayer(h, layer, mask: mask, rotary: rotary, past: inputs.pastKeyValues?[i], b)
+                try decoderLayer(h, layer, mask: mask, rotary: rotary, fused: slidingLayers.contains(i) ? nil : fused,
+                                 past: inputs.pastKeyValues?[i], b)
             }
             h = out
             presents.append(present)
@@ -181,12 +186,35 @@ public struct LlamaFamilyDecoder: DecoderModel {
         return DecoderOutputs(hidden: normed, presents: presents)
     }
 
-    func decoderLayer(_ x: Value, _ w: Weights, mask: Value, rotary: (cos: Value, sin: Value), past: KeyValue?,
-                      _ b: GraphBuilder) throws -> (Value, KeyValue) {
+    /// The inputs of onnxruntime's fused attention when the graph targets onnxruntime and the
+    /// rope is one it applies itself: a fixed table over the whole head (dynamic and longrope
+    /// tables depend on the input's length, partial rotation leaves channels out) and a known
+    /// context length for its tables. Windowed layers keep the portable attention.
+    func groupQueryAttentionInputs(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> GroupQueryAttentionInputs? {
+        guard fusesAttention(for: inputs.target), case .fixed(let table) = rope.frequencies, let positions = contextLength else { return nil }
+        return try b.groupQueryAttentionInputs(attentionMask: inputs.attentionMask, frequencies: table, scaling: rope.attentionScaling,
+                                               positions: positions)
+    }
+
+    func fusesAttention(for target: ExportTarget) -> Bool {
+        guard target == .onnxruntime, case .fixed = rope.frequencies, rope.width == shape.headSize, let positions = contextLength else { return false }
+        return positions > 0 && positions <= 1 << 20
+    }
+
+    public func sharesCacheBuffer(for target: ExportTarget) -> Bool { fusesAttention(for: target) && slidingLayers.isEmpty }
+
+    func decoderLayer(_ x: Value, _ w: Weights, mask: Value, rotary: (cos: Value, sin: Value), fused: GroupQueryAttentionInputs?,
+                      past: KeyValue?, _ b: GraphBuilder) throws -> (Value, KeyValue) {
         let normed = try b.scope("input_layernorm") { try b.rmsNorm(x, w.scope("input_layernorm"), epsilon: epsilon, plusOne: variant.normPlusOne) }
         let attention = w.scope("self_attn")
         let (context, present) = try b.scope("self_attn") {
             let (q, k, v) = try projections(normed, attention, b)
+            if let fused {
+                let (context, present) = try b.groupQueryAttention(q: try headNormed(q, attention, "q_norm", heads: shape.heads, b),
+                                                                   k: try headNormed(k, attention, "k_norm", heads: shape.keyValueHeads, b),
+                                                                   v: v, shape: shape, past: past, inputs: fused)
+                return (try project(context, attention, named: "o_proj", b), present)
+            }
             let headNorm: ((Value, String) throws -> Value)? = variant.headNorms ? { x, name in
                 try b.scope(name) { try b.rmsNorm(x, attention.scope(name), epsilon: epsilon, plusOne: variant.normPlusOne) }
             } : nil
@@ -200,6 +228,16 @@ public struct LlamaFamilyDecoder: DecoderModel {
         }
         let mlp = try b.scope("mlp") { try gatedMLP(normed2, w.scope("mlp"), b) }
         return (try b.add(h, mlp, name: "Residual_1"), present)
+    }
+
+    /// Qwen3's per-head RMSNorm on a `[B, S, heads·D]` projection (the identity for the others).
+    func headNormed(_ x: Value, _ attention: Weights, _ name: String, heads: Int, _ b: GraphBuilder) throws -> Value {
+        guard variant.headNorms else { return x }
+        return try b.scope(name) {
+            let split = try b.reshape(x, [0, 0, heads, shape.headSize])
+            let normed = try b.rmsNorm(split, attention.scope(name), epsilon: epsilon, plusOne: variant.normPlusOne)
+            return try b.reshape(normed, [0, 0, heads * shape.headSize])
+        }
     }
 
     /// One projection (`q_proj`, `down_proj`, `lm_head`, ...) in its checkpoint layout.

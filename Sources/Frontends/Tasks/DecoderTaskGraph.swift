@@ -11,7 +11,7 @@ public enum DecoderTaskGraph {
     /// it must keep the type its input has.
     public static func isFedBack(_ outputName: String) -> Bool { outputName.hasPrefix("present.") }
 
-    public static func build(_ model: DecoderModel, task: Task, name: String) throws -> Graph {
+    public static func build(_ model: DecoderModel, task: Task, name: String, target: ExportTarget = .portable) throws -> Graph {
         let b = GraphBuilder(name: name)
         let withPast = task == .textGenerationWithPast
         let total: Dim = withPast ? .pastSequenceLength + .sequenceLength : .sequenceLength
@@ -35,7 +35,8 @@ public enum DecoderTaskGraph {
         }
         // Full causal: a model with sliding-window layers builds their mask itself (Qwen mixes both).
         let causal = try b.causalAttentionMask(attentionMask: mask, inputIDs: ids)
-        let inputs = DecoderInputs(inputIDs: ids, attentionMask: mask, positionIDs: positions, causalMask: causal, pastKeyValues: pasts)
+        let inputs = DecoderInputs(inputIDs: ids, attentionMask: mask, positionIDs: positions, causalMask: causal, pastKeyValues: pasts,
+                                   target: target)
         let decoded = try model.decode(inputs, b)
 
         switch task {

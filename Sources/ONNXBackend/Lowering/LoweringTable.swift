@@ -13,7 +13,7 @@ enum LoweringTable {
     static let rules: [String: [LoweringRule]] = {
         var table: [String: [LoweringRule]] = [:]
         for group in [ElementwiseLowering.rules, NormalizationLowering.rules, AttentionLowering.rules, HeadAttentionLowering.rules, ShapeLowering.rules,
-                      QuantizationLowering.rules] {
+                      QuantizationLowering.rules, RuntimeFusedLowering.rules] {
             for (kind, list) in group { table[kind, default: []].append(contentsOf: list) }
         }
         return table.mapValues { $0.sorted { $0.since > $1.since } }
