@@ -169,6 +169,13 @@ VARIANTS: list[Variant] = [
         heads=HEAD_TASKS, head_pad_token_id=3,
     ),
     Variant(
+        "llama-head16", "llama",
+        llama_like(vocab_size=97, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+                   intermediate_size=48, rms_norm_eps=1e-5),
+        "LLaMA with head_dim 16 (4 query heads, 2 kv heads, hidden 64): the smallest head onnxruntime's "
+        "GroupQueryAttention rotates, so --target onnxruntime fuses every layer's attention; otherwise as llama.",
+    ),
+    Variant(
         "llama-linear-tied", "llama",
         llama_like(vocab_size=103, hidden_size=24, num_attention_heads=4, num_key_value_heads=4,
                    intermediate_size=40, tie_word_embeddings=True,
@@ -255,6 +262,14 @@ VARIANTS: list[Variant] = [
         "Qwen3 with explicit layer_types [sliding_attention, full_attention] and sliding_window 3: the list wins "
         "over max_window_layers 28 (whose rule would window no layer), so layer 0 is windowed and layer 1 is not. "
         "head_dim 16, MQA (2 heads, 1 kv head).",
+    ),
+    Variant(
+        "qwen3-head16", "qwen3",
+        llama_like(vocab_size=89, hidden_size=32, num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                   intermediate_size=40),
+        "Qwen3 with head_dim 16 (q_proj 32 -> 64): q_norm / k_norm on each head before RoPE, then attention that "
+        "--target onnxruntime fuses into GroupQueryAttention (the norms applied to the [B, S, heads * 16] "
+        "projections first). GQA 4/2, untied.",
     ),
     Variant(
         "qwen3", "qwen3",

@@ -189,7 +189,9 @@ public struct LlamaFamilyDecoder: DecoderModel {
     /// The inputs of onnxruntime's fused attention when the graph targets onnxruntime and the
     /// rope is one it applies itself: a fixed table over the whole head (dynamic and longrope
     /// tables depend on the input's length, partial rotation leaves channels out) and a known
-    /// context length for its tables. Windowed layers keep the portable attention.
+    /// context length for its tables; and a head size that is a multiple of 16, which onnxruntime's
+    /// CPU kernel needs to rotate (real checkpoints have 64, 80, 96, 128 or 256). Windowed layers
+    /// keep the portable attention.
     func groupQueryAttentionInputs(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> GroupQueryAttentionInputs? {
         guard fusesAttention(for: inputs.target), case .fixed(let table) = rope.frequencies, let positions = contextLength else { return nil }
         return try b.groupQueryAttentionInputs(attentionMask: inputs.attentionMask, frequencies: table, scaling: rope.attentionScaling,
@@ -197,7 +199,8 @@ public struct LlamaFamilyDecoder: DecoderModel {
     }
 
     func fusesAttention(for target: ExportTarget) -> Bool {
-        guard target == .onnxruntime, case .fixed = rope.frequencies, rope.width == shape.headSize, let positions = contextLength else { return false }
+        guard target == .onnxruntime, case .fixed = rope.frequencies, rope.width == shape.headSize, shape.headSize % 16 == 0,
+              let positions = contextLength else { return false }
         return positions > 0 && positions <= 1 << 20
     }
 
