@@ -131,17 +131,10 @@ def teacher_forced_logits(folder, ids):
     import numpy as np
     import onnxruntime as ort
     session = ort.InferenceSession(os.path.join(folder, "model.onnx"), providers=["CPUExecutionProvider"])
-    feeds = {}
-    for value in session.get_inputs():
-        if value.name == "input_ids":
-            feeds[value.name] = ids
-        elif value.name == "attention_mask":
-            feeds[value.name] = np.ones_like(ids)
-        elif value.name == "position_ids":
-            feeds[value.name] = np.arange(ids.shape[1], dtype=np.int64)[None]
-        else:
-            shape = [1 if d == "batch_size" else 0 if not isinstance(d, int) else d for d in value.shape]
-            feeds[value.name] = np.zeros(shape, np.float32)
+    config = json.load(open(os.path.join(folder, "genai_config.json")))["model"]["decoder"]
+    empty = np.zeros((1, config["num_key_value_heads"], 0, config["head_size"]), np.float32)
+    given = {"input_ids": ids, "attention_mask": np.ones_like(ids), "position_ids": np.arange(ids.shape[1], dtype=np.int64)[None]}
+    feeds = {value.name: given.get(value.name, empty) for value in session.get_inputs()}
     return session.run(["logits"], feeds)[0][0]
 
 
@@ -186,7 +179,7 @@ def main():
 
     exports, folders = {}, {}
     for label, out, cmd in export_commands(args, checkpoint, work):
-        seconds, rss = timed(cmd)
+        seconds, rss = timed(cmd, quiet=label.startswith("builder"))  # the builder logs every tensor
         exports[label] = {"seconds": seconds, "peak_rss_mb": rss}
         folders[label] = out
         print(f"export {label}: {seconds:.2f} s, {rss:.0f} MB", flush=True)

@@ -26,14 +26,14 @@ sys.path.insert(0, HERE)
 from ort_smoke import smoke  # noqa: E402
 
 
-def timed(cmd):
+def timed(cmd, quiet=False):
     """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS in MB). Dirty pages left by the
     previous command are flushed first, so every command starts from the same page-cache state
     (otherwise whichever runs next pays for the last one's writeback through dirty throttling)."""
     os.sync()
     with tempfile.NamedTemporaryFile("r") as report:
         subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name] + cmd, check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if quiet else None)
         wall, rss_kb = report.read().split()[-2:]
     return float(wall), int(rss_kb) / 1024
 

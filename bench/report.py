@@ -64,8 +64,32 @@ def inference_table():
             + "\n".join(lines))
 
 
+def decode_tables():
+    """From decode_bench.py: export cost, ms per token (median, quartiles) and teacher-forced logit error."""
+    tables = []
+    for path in sorted(glob.glob(os.path.join(RESULTS, "decode-*.json"))):
+        r = json.load(open(path))
+        exports = "\n".join(f"| {label} | {e['seconds']:.2f} s | {e['peak_rss_mb']:.0f} MB |" for label, e in r["exports"].items())
+        pasts = sorted({int(k.rsplit(" ", 1)[1]) for k in r["decode_ms_per_token"]})
+        rows = {}
+        for key, q in r["decode_ms_per_token"].items():
+            label, mode, past = key.split(" | ")
+            rows.setdefault((label, mode), {})[int(past.split()[1])] = f"{q['median']:.2f} ({q['q1']:.2f}–{q['q3']:.2f})"
+        decode = "\n".join(f"| {label} | {'onnxruntime-genai' if mode == 'genai' else 'plain onnxruntime loop'} | "
+                           + " | ".join(cells.get(p, "—") for p in pasts) + " |" for (label, mode), cells in rows.items())
+        accuracy = "\n".join(f"| {label} | {a['max_error_of_scale']:.2e} | {a['mean_abs_error']:.2e} | {a['argmax_agreement']:.3f} |"
+                             for label, a in r["accuracy"]["rows"].items())
+        tables.append(
+            f"{r['model']}, block size {r['block_size']}: export\n\n| export | time | peak RSS |\n|---|---|---|\n{exports}\n\n"
+            f"decode, batch 1, ms per token over {r['tokens']} tokens (median, quartiles over {r['rounds']} rounds)\n\n"
+            "| folder | runner | " + " | ".join(f"past {p}" for p in pasts) + " |\n|---|---|" + "---|" * len(pasts) + f"\n{decode}\n\n"
+            f"logits of a 128-token teacher-forced sequence against our float32 export (logit scale {r['accuracy']['logit_scale']:.1f})\n\n"
+            f"| folder | max error / scale | mean abs error | arg-max agreement |\n|---|---|---|---|\n{accuracy}")
+    return "\n\n".join(tables)
+
+
 if __name__ == "__main__":
     print(f"Machine: {machine()}\n")
-    for table in (export_table(), inference_table()):
+    for table in (export_table(), inference_table(), decode_tables()):
         if table:
             print(table + "\n")
