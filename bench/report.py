@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the benchmark tables (markdown, as the README shows them) from bench/results/*.json,
+"""Prints the benchmark tables (markdown, as bench/README.md shows them) from bench/results/*.json,
 with the machine they ran on.
 
     python bench/report.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, end to end, on a fresh clone: sets up and builds, makes random-weight
 # checkpoints of real sizes, times exports against cp (and the optimum exporter, with
-# --with-optimum), times inference in onnxruntime, and prints the README's tables.
+# --with-optimum), times inference in onnxruntime, and prints the tables of bench/README.md.
 #
 #   bench/run_all.sh [--with-optimum]
 #

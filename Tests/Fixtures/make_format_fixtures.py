@@ -16,9 +16,9 @@ bit.
 
 Two interpreters, both outside the repository (torch and TensorFlow are never installed side by side)::
 
-    /work/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py      # torch, transformers, numpy (+ sentencepiece)
-    /work/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py --only albert   # just these models' folders
-    # it runs ``$TF_PYTHON`` (default /work/venv-tf/bin/python, tensorflow + numpy) on this same file with
+    /path/to/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py      # torch, transformers, numpy (+ sentencepiece)
+    /path/to/venv-torch/bin/python Tests/Fixtures/make_format_fixtures.py --only albert   # just these models' folders
+    # it runs ``$TF_PYTHON`` (a Python with tensorflow + numpy; default python3) on this same file with
     # --write-tf JOB.json to write the TF1 checkpoints; the arrays travel through .npz files in a temp dir.
 
 What it writes (``Tests/Fixtures/formats/<model>/``, < 1.5 MB in all)::
@@ -88,7 +88,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "formats"
-TF_PYTHON = os.environ.get("TF_PYTHON", "/work/venv-tf/bin/python")
+TF_PYTHON = os.environ.get("TF_PYTHON", "python3")
 
 LAYERS = 2
 HIDDEN = 32

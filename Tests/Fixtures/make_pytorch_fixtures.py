@@ -4,7 +4,7 @@
 The Swift ``PyTorchReader`` reads ``torch.save`` zip archives without PyTorch; this script is the only
 place torch touches them. It needs ``torch`` and ``safetensors`` (the tests need neither)::
 
-    /work/venv-torch/bin/python Tests/Fixtures/make_pytorch_fixtures.py
+    /path/to/venv-torch/bin/python Tests/Fixtures/make_pytorch_fixtures.py
 
 What it writes (each file a few KB; torch pads every record to 64 bytes):
 
@@ -53,9 +53,9 @@ What it writes (each file a few KB; torch pads every record to 64 bytes):
 
 ``--xlm-only`` rewrites only ``Tests/Fixtures/xlm-original/`` (also part of a full run): a facebookresearch/XLM
 pretrained file as XLM's trainer saves it, tiny, and what transformers' own converter makes of it. It needs
-``transformers`` beside torch, and ``$T4_PYTHON`` (default /work/venv-t4/bin/python: torch + transformers
-4.57) to run ``convert_xlm_original_pytorch_checkpoint_to_pytorch.py``, which PyPI's wheel and sdist do not
-ship: ``$XLM_CONVERT_SCRIPT`` names its file from transformers' GitHub repository (tag v4.57.x,
+``transformers`` beside torch, and ``$T4_PYTHON`` (a Python with torch + transformers 4.57; default python3)
+to run ``convert_xlm_original_pytorch_checkpoint_to_pytorch.py``, which PyPI's wheel and sdist do not ship:
+``$XLM_CONVERT_SCRIPT`` names its file from transformers' GitHub repository (tag v4.57.x,
 ``src/transformers/models/xlm/``). What it writes (< 300 KB):
 
 * ``legacy/mlm_tiny.pth`` (``_use_new_zipfile_serialization=False``, as the 2019 releases) and ``zip/mlm_tiny.pth``:
@@ -101,7 +101,7 @@ from safetensors.torch import save_file
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "pytorch"
 XLM_OUT = HERE / "xlm-original"
-T4_PYTHON = os.environ.get("T4_PYTHON", "/work/venv-t4/bin/python")
+T4_PYTHON = os.environ.get("T4_PYTHON", "python3")
 XLM_CONVERT_SCRIPT = os.environ.get("XLM_CONVERT_SCRIPT", "")
 
 # The commands the hostile pickles would run; the Swift tests check these files never appear.

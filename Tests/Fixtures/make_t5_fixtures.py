@@ -12,13 +12,14 @@ come from Mesh TensorFlow's code (``mesh_tensorflow/transformer/transformer_laye
 
 Three interpreters, all outside the repository (torch and TensorFlow are never installed side by side)::
 
-    /work/venv-t4/bin/python Tests/Fixtures/make_t5_fixtures.py     # numpy (any python with numpy runs the driver)
+    /path/to/venv-t4/bin/python Tests/Fixtures/make_t5_fixtures.py     # numpy (any python with numpy runs the driver)
 
-It runs ``$TF_PYTHON`` (default /work/venv-tf/bin/python: tensorflow + numpy) on ``make_format_fixtures.py
+It runs ``$TF_PYTHON`` (a Python with tensorflow + numpy; default python3) on ``make_format_fixtures.py
 --write-tf`` to write the TF1 checkpoints (the arrays travel through .npz files in a temp dir), then
-``$T4_PYTHON`` (default /work/venv-t4/bin/python: torch + transformers 4.57, whose ``load_tf_weights_in_t5`` needs
-tensorflow) on this file with ``--reference JOB.json``, with ``$T4_TF_SITE`` (default venv-tf's site-packages) on its
-PYTHONPATH so that transformers' loader imports the same tensorflow that wrote the checkpoints.
+``$T4_PYTHON`` (a Python with torch + transformers 4.57, whose ``load_tf_weights_in_t5`` needs tensorflow;
+default python3) on this file with ``--reference JOB.json``, with ``$T4_TF_SITE`` (the tensorflow venv's
+site-packages, e.g. /path/to/venv-tf/lib/python3.11/site-packages; no default) on its PYTHONPATH so that
+transformers' loader imports the same tensorflow that wrote the checkpoints.
 
 What it writes (``Tests/Fixtures/t5-mesh/``, about 160 KB)::
 
@@ -61,9 +62,9 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "t5-mesh"
-TF_PYTHON = os.environ.get("TF_PYTHON", "/work/venv-tf/bin/python")
-T4_PYTHON = os.environ.get("T4_PYTHON", "/work/venv-t4/bin/python")
-T4_TF_SITE = os.environ.get("T4_TF_SITE", "/work/venv-tf/lib/python3.11/site-packages")
+TF_PYTHON = os.environ.get("TF_PYTHON", "python3")
+T4_PYTHON = os.environ.get("T4_PYTHON", "python3")
+T4_TF_SITE = os.environ.get("T4_TF_SITE", "")
 
 # transformers-style configs, as the T5 release's configs on the hub spell them
 V1_0_CONFIG = {

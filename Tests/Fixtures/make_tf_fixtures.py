@@ -5,8 +5,8 @@ The Swift readers (``TensorBundleReader``, ``NumpyReader``) read these files wit
 NumPy; this script is the only place those libraries touch them. It needs ``tensorflow`` (or
 ``tensorflow-cpu``) and ``numpy``, best in a venv of its own outside the repository::
 
-    python3 -m venv /work/venv-tf && /work/venv-tf/bin/pip install tensorflow-cpu numpy
-    /work/venv-tf/bin/python Tests/Fixtures/make_tf_fixtures.py
+    python3 -m venv /path/to/venv-tf && /path/to/venv-tf/bin/pip install tensorflow-cpu numpy
+    /path/to/venv-tf/bin/python Tests/Fixtures/make_tf_fixtures.py
 
 What it writes (all tiny; a few KB in total):
 

@@ -54,7 +54,7 @@ output, relative to its scale (the float64 run rewrites one line of the attentio
 ``float64_scores``) (so a 1e-5 comparison measures the export, not the fixture's amplification of
 rounding).
 
-Run from anywhere:  ``/work/venv-t4/bin/python Tests/Fixtures/make_transfo_xl_fixtures.py [--only NAME ...]``
+Run from anywhere:  ``/path/to/venv-t4/bin/python Tests/Fixtures/make_transfo_xl_fixtures.py [--only NAME ...]``
 The output is deterministic: the same library versions give the same bytes.
 """
 

@@ -35,7 +35,7 @@ checkpoint describes, the reference is completed here, and ``meta.json`` records
 
 Interpreters (outside the repository; torch and TensorFlow are never installed side by side)::
 
-    /work/venv-t4/bin/python Tests/Fixtures/make_xl_fixtures.py
+    /path/to/venv-t4/bin/python Tests/Fixtures/make_xl_fixtures.py
 
 runs ``$TF_PYTHON`` (tensorflow) through ``make_t5_fixtures.write_tf`` to write the TF1 checkpoints, then
 ``$T4_PYTHON`` (torch + transformers 4.57, tensorflow from ``$T4_TF_SITE`` on its PYTHONPATH, as the loaders need)

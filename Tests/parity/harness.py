@@ -43,8 +43,8 @@ BASE_OPSETS = [11, 13, 14, 17, 18, 20, 21, 23]
 DEFAULT_NEWEST_OPSET = 24
 EXPORT_TIMEOUT_S = 300
 
-# ir_version that goes with each default-domain opset (onnx helper.VERSION_TABLE; see
-# /work/shared/reference/formats.md). Opsets past the table are not checked.
+# ir_version that goes with each default-domain opset (onnx's helper.VERSION_TABLE, and the table in
+# onnx/onnx docs/Versioning.md). Opsets past the table are not checked.
 IR_FOR_OPSET = {
     11: 6, 12: 7, 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 12,
     25: 13, 26: 13, 27: 13, 28: 13,

@@ -5,9 +5,9 @@ ORTModelForFeatureExtraction gives last_hidden_state, not pooler_output).
 
 Skipped when optimum's onnxruntime integration is not installed (CI installs only onnx, onnxruntime and numpy):
 
-    python3 -m venv /work/venv-optimum && /work/venv-optimum/bin/pip install torch==2.13.0+cpu \\
+    python3 -m venv /path/to/venv-optimum && /path/to/venv-optimum/bin/pip install torch==2.13.0+cpu \\
         "optimum-onnx[onnxruntime]" pytest
-    ONNX_EXPORT_BIN=$PWD/.build/release/onnx-export /work/venv-optimum/bin/python -m pytest \\
+    ONNX_EXPORT_BIN=$PWD/.build/release/onnx-export /path/to/venv-optimum/bin/python -m pytest \\
         Tests/parity/test_optimum_load.py -p no:cacheprovider
 
 Every encoder-decoder fixture is exported for text2text-generation-with-past and loaded with

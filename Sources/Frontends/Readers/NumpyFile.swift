@@ -1,10 +1,10 @@
 import Foundation
 import ONNXExportIR
 
-/// The header of one `.npy` file and where its data lies (`numpy/lib/_format_impl.py`,
-/// `reference/formats.md` §6): the magic `\x93NUMPY`, a major and minor version, the header
-/// length (u16 for version 1, u32 for versions 2 and 3), a Python dict literal with `descr`,
-/// `fortran_order` and `shape`, then the raw array bytes.
+/// The header of one `.npy` file and where its data lies (`numpy/lib/_format_impl.py`, NumPy's
+/// NEP 1 "A Simple File Format for NumPy Arrays"): the magic `\x93NUMPY`, a major and minor
+/// version, the header length (u16 for version 1, u32 for versions 2 and 3), a Python dict
+/// literal with `descr`, `fortran_order` and `shape`, then the raw array bytes.
 ///
 /// Only the header is read. The data range is checked against the file size, so the tensor's
 /// later reads stay inside the file.

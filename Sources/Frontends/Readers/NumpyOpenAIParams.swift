@@ -3,7 +3,7 @@ import ONNXExportIR
 
 /// The weights of OpenAI's original GPT (finetune-transformer-lm, `model/` in its repository):
 /// `params_shapes.json`, a JSON list of shapes, and `params_0.npy … params_N.npy`, 1-D float32
-/// arrays that, concatenated, hold every parameter back to back (`reference/formats.md` §7).
+/// arrays that, concatenated, hold every parameter back to back.
 ///
 /// `train.py` loads them as `np.split(np.concatenate(parts), cumsum(sizes))[:-1]` and reshapes.
 /// Here each parameter becomes a lazy tensor over its range; one that straddles two files streams

@@ -3,10 +3,11 @@ import ONNXExportIR
 /// One `torch.save` zip archive: its records, found under one prefix, its pickle, and its
 /// storages (one record each, `PyTorchStorages`).
 ///
-/// Records (`reference/formats.md` §4): `<prefix>/data.pkl` (the pickled object), `<prefix>/byteorder`
-/// (`little` or `big`; absent before torch 1.10, meaning little), and one `<prefix>/data/<key>`
-/// per storage. The prefix is the file's base name without extension when torch.save was given a
-/// path and `archive` when it was given a stream, so it is found from the `*/data.pkl` record.
+/// Records (torch's `serialization.py` `_save`, through `PyTorchStreamWriter`): `<prefix>/data.pkl`
+/// (the pickled object), `<prefix>/byteorder` (`little` or `big`; absent before torch 1.10,
+/// meaning little), and one `<prefix>/data/<key>` per storage. The prefix is the file's base
+/// name without extension when torch.save was given a path and `archive` when it was given a
+/// stream, so it is found from the `*/data.pkl` record.
 struct PyTorchArchive: PyTorchStorages {
     let path: String
     let zip: ZipArchive

@@ -2,10 +2,11 @@ import ONNXExportIR
 
 /// Reads the header of one `.safetensors` file and turns its entries into lazy tensors.
 ///
-/// Layout (see `reference/formats.md` §5): an 8-byte little-endian header length `N`, `N` bytes
-/// of UTF-8 JSON starting with `{` (padded with spaces), then the data buffer, to which every
-/// tensor's `data_offsets` are relative. Only the first `8 + N` bytes are read; every range is
-/// checked against the file size, so later reads of tensor data stay inside the file.
+/// Layout (the format section of huggingface/safetensors' README): an 8-byte little-endian
+/// header length `N`, `N` bytes of UTF-8 JSON starting with `{` (padded with spaces), then the
+/// data buffer, to which every tensor's `data_offsets` are relative. Only the first `8 + N`
+/// bytes are read; every range is checked against the file size, so later reads of tensor data
+/// stay inside the file.
 enum SafetensorsFile {
     /// The largest header the reference implementation accepts (`MAX_HEADER_SIZE` in tensor.rs).
     /// It also bounds the memory a hostile length can make this reader allocate.

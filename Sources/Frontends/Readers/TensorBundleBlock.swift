@@ -1,5 +1,5 @@
 /// The entries of one LevelDB-format table block, as TensorFlow's `.index` file stores them
-/// (`tensorflow/core/lib/io/block_builder.cc`, `reference/formats.md` §3).
+/// (`tensorflow/core/lib/io/block_builder.cc`).
 ///
 /// A block is a run of entries `varint32 shared, varint32 non_shared, varint32 value_length,
 /// key_delta, value`, where each key is the first `shared` bytes of the previous key followed by

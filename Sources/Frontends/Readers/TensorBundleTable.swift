@@ -1,7 +1,7 @@
 import ONNXExportIR
 
 /// Reads the key/value pairs of a TensorFlow checkpoint's `.index` file, a LevelDB-format SSTable
-/// (`tensorflow/core/lib/io/{format,table}.cc`, `reference/formats.md` §3).
+/// (`tensorflow/core/lib/io/{format,table}.cc`).
 ///
 /// The file is data blocks, a metaindex block, an index block, and a 48-byte footer holding the
 /// handles (offset, size) of the last two and a magic number. Every block is followed by a
