@@ -57,7 +57,8 @@ public enum Op: Hashable, Sendable {
     /// cache length implies (when `rotary`), appends the new keys and values to the cache, and
     /// attends causally, grouped-query. Positions and masking come from the per-row lengths, so
     /// rows must be unpadded or right-padded, as onnxruntime-genai feeds them.
-    /// (query [B, S, Hq·D], key [B, S, Hkv·D], value [B, S, Hkv·D], past key [B, Hkv, P, D]?,
+    /// (query [B, S, Hq·D], key [B, S, Hkv·D], value [B, S, Hkv·D] — or query the packed
+    /// [B, S, (Hq + 2·Hkv)·D] projection and no key or value —, past key [B, Hkv, P, D]?,
     /// past value?, last index int32 [B] (tokens − 1 per row), total length int32 [],
     /// cos [positions, D/2]?, sin?) → (context [B, S, Hq·D], present key [B, Hkv, P+S, D], present value)
     case groupQueryAttention(heads: Int, keyValueHeads: Int, scale: Float, rotary: Bool)

@@ -3,19 +3,23 @@ extension ShapeRules {
     static func groupQueryAttention(_ inputs: [ValueInfo?], heads: Int, keyValueHeads: Int, rotary: Bool,
                                     _ fail: (String) -> ExportError) throws -> [Inferred] {
         func input(_ i: Int) -> ValueInfo? { i < inputs.count ? inputs[i] : nil }
-        guard let q = input(0), let k = input(1), let v = input(2) else { throw fail("query, key and value are required") }
+        guard let q = input(0) else { throw fail("the query is required") }
         guard heads > 0, keyValueHeads > 0, heads % keyValueHeads == 0 else {
             throw fail("query heads \(heads) must be a positive multiple of key/value heads \(keyValueHeads)")
         }
         let dtype = q.type.dtype
-        guard k.type.dtype == dtype, v.type.dtype == dtype, q.type.rank == 3, k.type.rank == 3, v.type.rank == 3 else {
-            throw fail("query, key and value must be [batch, sequence, heads·head_dim] of one type")
+        // Separate key and value, or none: then the query is the packed [q | k | v] projection.
+        let keyValue = [input(1), input(2)].compactMap { $0 }
+        let packed = keyValue.isEmpty
+        let widthHeads = packed ? heads + 2 * keyValueHeads : heads
+        guard keyValue.count == 2 || packed, ([q] + keyValue).allSatisfy({ $0.type.dtype == dtype && $0.type.rank == 3 }) else {
+            throw fail("query, key and value must be [batch, sequence, heads·head_dim] of one type (or key and value omitted, packed in the query)")
         }
-        guard let qWidth = q.type.shape[2].fixedValue, qWidth % heads == 0 else {
-            throw fail("query width \(q.type.shape[2]) must be a known multiple of \(heads) heads")
+        guard let width = q.type.shape[2].fixedValue, width % widthHeads == 0 else {
+            throw fail("query width \(q.type.shape[2]) must be a known multiple of \(widthHeads) heads")
         }
-        let headSize = qWidth / heads
-        for other in [k, v] where !compatible(other.type.shape[2], .fixed(keyValueHeads * headSize)) {
+        let headSize = width / widthHeads
+        for other in keyValue where !compatible(other.type.shape[2], .fixed(keyValueHeads * headSize)) {
             throw fail("key/value width \(other.type.shape[2]) must be \(keyValueHeads) heads of \(headSize)")
         }
         guard input(5)?.type.dtype == .int32, input(6)?.type.dtype == .int32 else {
@@ -40,6 +44,6 @@ extension ShapeRules {
             }
         }
         let present = TensorType(dtype, [q.type.shape[0], .fixed(keyValueHeads), length, .fixed(headSize)])
-        return [Inferred(q.type), Inferred(present), Inferred(present)]
+        return [Inferred(TensorType(dtype, [q.type.shape[0], q.type.shape[1], .fixed(heads * headSize)])), Inferred(present), Inferred(present)]
     }
 }

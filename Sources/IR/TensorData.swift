@@ -82,6 +82,9 @@ public struct TensorData: Hashable, Sendable {
         /// Bytes a reader produces while streaming (inflated, CRC-checked, ...).
         case produced(ProducedBytes)
         case transformed(TensorData, TensorTransform)
+        /// Several tensors one after another along the first axis, each streamed in turn (a fused
+        /// matrix made of a checkpoint's separate ones: `--target onnxruntime`'s q|k|v projection).
+        case concatenated([TensorData])
     }
 
     public var dtype: DataType
@@ -179,6 +182,25 @@ public struct TensorData: Hashable, Sendable {
         return TensorData(dtype: dtype, shape: newShape, storage: storage)
     }
 
+    /// `parts` joined along the first axis, lazily: nothing is read until the result streams.
+    /// Parts widened from one stored type are joined stored and widened once, so the result is
+    /// still a conversion of checkpoint bytes (what narrowing and quantizing look for).
+    public static func concatenated(_ parts: [TensorData]) throws -> TensorData {
+        guard let first = parts.first else { throw ExportError("cannot concatenate no tensors") }
+        let trailing = Array(first.shape.dropFirst())
+        guard !first.shape.isEmpty, parts.allSatisfy({ $0.dtype == first.dtype && !$0.shape.isEmpty && Array($0.shape.dropFirst()) == trailing }) else {
+            throw ExportError("cannot concatenate tensors of shapes \(parts.map(\.shape)) and types \(parts.map(\.dtype)) along their first axis")
+        }
+        let rows = parts.reduce(0) { $0 + $1.shape[0] }
+        let stored = parts.compactMap { part -> TensorData? in
+            if case .transformed(let s, .convert) = part.storage { return s } else { return nil }
+        }
+        if stored.count == parts.count, let storedType = stored.first?.dtype, stored.allSatisfy({ $0.dtype == storedType }) {
+            return TensorData(dtype: first.dtype, shape: [rows] + trailing, storage: .transformed(try concatenated(stored), .convert))
+        }
+        return TensorData(dtype: first.dtype, shape: [rows] + trailing, storage: .concatenated(parts))
+    }
+
     /// Rows `[start, start+count)` of the first axis.
     public func rows(_ start: Int, _ count: Int) throws -> TensorData {
         guard let first = shape.first, start >= 0, count >= 0, start + count <= first else {
@@ -238,6 +260,8 @@ public struct TensorData: Hashable, Sendable {
             try FloatConversion(source: base, target: dtype).stream(into: sink)
         case .transformed(let base, .blockQuantized(let quantization, let scaleType, let part)):
             try BlockQuantizer(source: base, quantization: quantization, scaleType: scaleType).stream(part, into: sink)
+        case .concatenated(let parts):
+            for part in parts { try part.stream(into: sink) }
         }
     }
 

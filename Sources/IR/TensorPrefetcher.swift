@@ -47,7 +47,7 @@ public final class TensorPrefetcher: @unchecked Sendable {
         guard t.byteCount > 0, t.byteCount <= sizeLimit else { return false }
         switch t.storage {
         case .transformed, .produced: return true
-        case .inline, .file: return false
+        case .inline, .file, .concatenated: return false
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ONNXExportIR
 
@@ -69,5 +70,29 @@ import Testing
             let narrow = b.literal(.float32(Array(repeating: 0, count: 4 * 4), shape: [4, 4]))
             try b.apply(op, [q, k, v, pk, pv, last, total, narrow, narrow])
         }
+    }
+}
+
+/// The lazily joined matrix `--target onnxruntime` multiplies q, k and v by at once.
+@Suite struct ConcatenatedTensorTests {
+    @Test func partsStreamInOrderAndWidenedPartsJoinStored() throws {
+        let a = TensorData.float32([1, 2, 3, 4], shape: [2, 2]), b = TensorData.float32([5, 6], shape: [1, 2])
+        let joined = try TensorData.concatenated([a, b])
+        #expect(joined.shape == [3, 2])
+        #expect(try joined.materialize() == TensorData.float32([1, 2, 3, 4, 5, 6]).materialize())
+        // Two float16 tensors in a file, widened as a half-precision checkpoint's are.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("concatenated-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let halfBytes = try TensorData.float32([1, 2, 3, 4, 5, 6]).converted(to: .float16).materialize()
+        try Data(halfBytes).write(to: URL(fileURLWithPath: path))
+        let halves = try [(0, 2), (8, 1)].map { offset, rows in
+            try TensorData.file(FileRegion(path: path, offset: offset, length: rows * 4), dtype: .float16, shape: [rows, 2]).asFloat32()
+        }
+        let widened = try TensorData.concatenated(halves)
+        guard case .transformed(let stored, .convert) = widened.storage else { Issue.record("not one conversion"); return }
+        #expect(stored.dtype == .float16 && stored.shape == [3, 2])
+        #expect(try widened.materialize() == joined.materialize())
+        #expect(throws: ExportError.self) { try TensorData.concatenated([a, TensorData.float32([1, 2, 3], shape: [1, 3])]) }
+        #expect(throws: ExportError.self) { try TensorData.concatenated([]) }
     }
 }

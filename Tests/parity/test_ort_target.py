@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 import pytest
 
-from bounds import max_abs_diff, tolerance_for
+from bounds import FP16_BOUND, max_abs_diff, tolerance_for
 from harness import Fixture, discover_decoder_fixtures, newest_opset, ort_session, run_cli
 
 LLAMA_FAMILY = {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma"}
@@ -106,6 +106,20 @@ def test_fused_decoder_matches_pytorch(fx: Fixture, opset: int, tmp_path):
             ids = np.array([[token]], np.int64)
         if not teacher_forcing:
             assert tokens == generated[P:].tolist()
+
+
+@pytest.mark.parametrize("fx", [f for f in causal_fixtures() if FUSED_LAYERS.get(f.variant)], ids=lambda f: f.variant)
+def test_fused_decoder_in_float16(fx: Fixture, tmp_path):
+    """``--dtype fp16`` with the fused operators: the whole sequence's logits within the float16 bound of PyTorch's
+    float32 ones (the bound ``test_precision.py`` holds portable exports to)."""
+    path = export(fx, tmp_path / "out", 17, "--dtype", "fp16")
+    sess = ort_session(path)
+    ref = fx.reference
+    full = ref["full.input_ids"][:1]
+    f = {k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in feeds(fx, full, 0, None).items()}
+    logits = sess.run(["logits"], f)[0]
+    want = ref["full.logits"][:1]
+    assert max_abs_diff(logits, want) / np.abs(want).max() <= FP16_BOUND
 
 
 og_available = True

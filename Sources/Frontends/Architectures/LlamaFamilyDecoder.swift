@@ -211,6 +211,10 @@ public struct LlamaFamilyDecoder: DecoderModel {
         let normed = try b.scope("input_layernorm") { try b.rmsNorm(x, w.scope("input_layernorm"), epsilon: epsilon, plusOne: variant.normPlusOne) }
         let attention = w.scope("self_attn")
         let (context, present) = try b.scope("self_attn") {
+            if let fused, !variant.headNorms, let packed = try packedProjection(normed, attention, b) {
+                let (context, present) = try b.groupQueryAttention(q: packed, k: nil, v: nil, shape: shape, past: past, inputs: fused)
+                return (try project(context, attention, named: "o_proj", b), present)
+            }
             let (q, k, v) = try projections(normed, attention, b)
             if let fused {
                 let (context, present) = try b.groupQueryAttention(q: try headNormed(q, attention, "q_norm", heads: shape.heads, b),
@@ -256,6 +260,24 @@ public struct LlamaFamilyDecoder: DecoderModel {
         let fused = try project(x, w, named: "qkv_proj", b)
         return (try b.columns(fused, 0, qWidth, name: "Query"), try b.columns(fused, qWidth, kvWidth, name: "Key"),
                 try b.columns(fused, qWidth + kvWidth, kvWidth, name: "Value"))
+    }
+
+    /// `x · [q | k | v]ᵀ` in one product, for the fused attention that reads it packed: Phi-3's
+    /// stored `qkv_proj`, or the separate projections joined as they stream (one matrix product
+    /// instead of three, as onnxruntime-genai's own graphs do). nil where only some of q, k, v
+    /// have a bias, which stay three products.
+    func packedProjection(_ x: Value, _ w: Weights, _ b: GraphBuilder) throws -> Value? {
+        if variant.fusedQKV { return try project(x, w, named: "qkv_proj", b) }
+        let names = ["q_proj", "k_proj", "v_proj"]
+        let biased = names.filter { w.has("\($0).bias") }
+        guard biased.isEmpty || biased.count == names.count else { return nil }
+        return try b.scope("qkv_proj") {
+            let weight = try TensorData.concatenated(names.map { try w.tensor("\($0).weight", rank: 2) })
+            let product = try b.project(x, weight, name: w.fullName("qkv_proj.weight"), asStored: true)
+            guard !biased.isEmpty else { return product }
+            let bias = try TensorData.concatenated(names.map { try w.tensor("\($0).bias", rank: 1) })
+            return try b.add(product, b.weight(bias, name: w.fullName("qkv_proj.bias")))
+        }
     }
 
     /// `down(act(gate(x)) · up(x))`; Phi-3 stores gate and up as one matrix, gate first.

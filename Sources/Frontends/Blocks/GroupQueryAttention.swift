@@ -48,10 +48,11 @@ extension GraphBuilder {
         return (.float32(cos, shape: shape), .float32(sin, shape: shape))
     }
 
-    /// Causal grouped-query self-attention on projected `q`, `k`, `v` (`[B, S, heads·D]`) in one
-    /// onnxruntime kernel, rotating queries and keys when `inputs` carries tables. Returns the
-    /// context `[B, S, heads·D]` and the cache `[B, Hkv, P+S, D]`.
-    public func groupQueryAttention(q: Value, k: Value, v: Value, shape: AttentionShape, past: KeyValue?,
+    /// Causal grouped-query self-attention on projected `q`, `k`, `v` (`[B, S, heads·D]`; or `q`
+    /// the packed `[q | k | v]` projection and `k`, `v` nil) in one onnxruntime kernel, rotating
+    /// queries and keys when `inputs` carries tables. Returns the context `[B, S, heads·D]` and
+    /// the cache `[B, Hkv, P+S, D]`.
+    public func groupQueryAttention(q: Value, k: Value?, v: Value?, shape: AttentionShape, past: KeyValue?,
                                     inputs: GroupQueryAttentionInputs) throws -> (context: Value, present: KeyValue) {
         let op = Op.groupQueryAttention(heads: shape.heads, keyValueHeads: shape.keyValueHeads, scale: shape.scale,
                                         rotary: inputs.cos != nil)
