@@ -35,7 +35,7 @@ public struct ExportProgress: Sendable, Equatable {
 /// Reports start once the writer has set the meter's total, never decrease, and end with one
 /// `finished` report from the caller's thread after `finish()`; after `abandon()` (the write
 /// failed) nothing more is reported. Calls never overlap.
-final class ProgressReporter: @unchecked Sendable {
+final class ProgressReporter: Sendable {
     let meter = ProgressMeter()
     private let callback: @Sendable (ExportProgress) -> Void
     private let interval: Double
