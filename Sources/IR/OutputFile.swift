@@ -14,6 +14,11 @@ public final class OutputFile: TensorByteSink {
     private let bufferLimit = 1 << 20
     public private(set) var position = 0
     private var sources: [String: ReadOnlyFile] = [:]
+    /// Counts the bytes written while `counting` runs (weight payloads, for progress reports).
+    private var meter: ProgressMeter?
+    /// Bytes one `copy_file_range` call moves at most: small enough that progress moves several
+    /// times a second even through a single large tensor, large enough that the calls cost nothing.
+    static let copyChunk = 64 << 20
 
     public init(path: String) throws {
         self.path = path
@@ -32,6 +37,14 @@ public final class OutputFile: TensorByteSink {
             buffer.append(contentsOf: bytes)
         }
         position += bytes.count
+        meter?.add(bytes.count)
+    }
+
+    /// Runs `body`, counting every byte it writes into `meter` (nil: nothing counted).
+    public func counting(into meter: ProgressMeter?, _ body: () throws -> Void) rethrows {
+        self.meter = meter
+        defer { self.meter = nil }
+        try body()
     }
 
     public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
@@ -47,11 +60,11 @@ public final class OutputFile: TensorByteSink {
         var inOffset = Int64(region.offset)
         var remaining = region.length
         while remaining > 0 {
-            let n = oe_copy_file_range(source.descriptor, &inOffset, fd, nil, min(remaining, 1 << 30))
+            let n = oe_copy_file_range(source.descriptor, &inOffset, fd, nil, min(remaining, Self.copyChunk))
             if n < 0 {
                 if errno == EINTR { continue }
                 if [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) {
-                    position += region.length - remaining      // what the kernel already moved
+                    // What the kernel already moved is counted; `write` counts the rest.
                     try copyByReading(FileRegion(path: region.path, offset: Int(inOffset), length: remaining))
                     return
                 }
@@ -59,8 +72,9 @@ public final class OutputFile: TensorByteSink {
             }
             if n == 0 { throw ExportError("\(region.path): file ended while copying \(region.length) bytes at offset \(region.offset)") }
             remaining -= n
+            position += n
+            meter?.add(n)
         }
-        position += region.length
     }
 
     public func flush() throws {

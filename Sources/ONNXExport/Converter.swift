@@ -26,6 +26,11 @@ public struct ConvertOptions: Sendable {
     public var outputFolder: String
     public var format: Format = .safetensors
     public var force = false
+    /// Called about 4 times a second while the weights are written, and once at the end, as
+    /// `ExportOptions.progress` is.
+    public var progress: (@Sendable (ExportProgress) -> Void)? = nil
+    /// Seconds between progress reports (tests shorten it).
+    var progressInterval = 0.25
 
     public init(modelType: String, checkpoint: String, outputFolder: String) {
         self.modelType = modelType; self.checkpoint = checkpoint; self.outputFolder = outputFolder
@@ -62,16 +67,19 @@ public enum Converter {
         _ = try entry.make(converted.config, WeightStore(origin: converted.origin, tensors: converted.tensors))
             .graph(for: .featureExtraction, name: "check")
 
+        let weightBytes = converted.tensors.values.reduce(0) { $0 + $1.byteCount }
+        let reporter = ProgressReporter.start(options.progress, interval: options.progressInterval)
         var files: [String] = []
         do {
             if createdFolder { try Exporter.createFolder(options.outputFolder) }
             let weightsName = options.format == .safetensors ? "model.safetensors" : "pytorch_model.bin"
             let target = (options.outputFolder as NSString).appendingPathComponent(weightsName)
             let temporary = (options.outputFolder as NSString).appendingPathComponent(".\(weightsName).tmp-\(getpid())")
+            reporter?.meter.begin(total: weightBytes, file: weightsName)
             do {
                 switch options.format {
-                case .safetensors: try SafetensorsWriter.write(converted.tensors, to: temporary)
-                case .pytorch: try PyTorchWriter.write(converted.tensors, to: temporary)
+                case .safetensors: try SafetensorsWriter.write(converted.tensors, to: temporary, meter: reporter?.meter)
+                case .pytorch: try PyTorchWriter.write(converted.tensors, to: temporary, meter: reporter?.meter)
                 }
                 try moveIntoPlace(temporary, target)
             } catch {
@@ -81,6 +89,7 @@ public enum Converter {
             files.append(target)
             files += try converted.writeCompanions(options.outputFolder)
         } catch {
+            reporter?.abandon()
             if createdFolder {
                 try? FileManager.default.removeItem(atPath: options.outputFolder)
             } else {
@@ -88,8 +97,8 @@ public enum Converter {
             }
             throw error
         }
-        return ConvertReport(files: files, tensorCount: converted.tensors.count,
-                             weightBytes: converted.tensors.values.reduce(0) { $0 + $1.byteCount },
+        reporter?.finish()
+        return ConvertReport(files: files, tensorCount: converted.tensors.count, weightBytes: weightBytes,
                              sourceFormat: converted.sourceFormat, notes: notes, seconds: Date().timeIntervalSince(started))
     }
 

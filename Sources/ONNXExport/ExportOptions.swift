@@ -6,7 +6,8 @@ import ONNXExportIR
 public struct ExportOptions: Sendable {
     /// The checkpoint folder (config + weights).
     public var modelFolder: String
-    /// A task name or alias (`text-classification`, `sentiment-analysis`, ...).
+    /// A task name or alias (`text-classification`, `sentiment-analysis`, ...), or `auto`: the
+    /// task config.json's `architectures` names (`TaskChoice`).
     public var task: String
     /// The folder `model.onnx` is written to.
     public var outputFolder: String
@@ -30,8 +31,14 @@ public struct ExportOptions: Sendable {
     public var quantization: WeightQuantization? = nil
     /// Standard operators only (the default), or also onnxruntime's fused ones (`--target`).
     public var target: ExportTarget = .portable
+    /// Called about 4 times a second while the weights are written, from a thread of the
+    /// exporter's own, and once more at the end (`ExportProgress.finished`); the library itself
+    /// prints nothing. nil (the default) counts nothing.
+    public var progress: (@Sendable (ExportProgress) -> Void)? = nil
+    /// Seconds between progress reports (tests shorten it).
+    var progressInterval = 0.25
 
-    public init(modelFolder: String, task: String, outputFolder: String) {
+    public init(modelFolder: String, task: String = TaskChoice.auto, outputFolder: String) {
         self.modelFolder = modelFolder; self.task = task; self.outputFolder = outputFolder
     }
 }
@@ -44,6 +51,8 @@ public struct ExportReport: Sendable {
     }
     public var modelType: String
     public var task: String
+    /// How `auto` chose the task ("from architectures: LlamaForCausalLM"); nil when it was named.
+    public var taskReason: String?
     public var opset: Int
     /// The type weights are stored in and the model computes in.
     public var dtype: DataType

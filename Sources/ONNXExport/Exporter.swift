@@ -11,7 +11,6 @@ import ONNXExportIR
 public enum Exporter {
     public static func export(_ options: ExportOptions) throws -> ExportReport {
         let started = Date()
-        let task = try Task(name: options.task)
         guard Opsets.supported.contains(options.opset) else {
             throw ExportError("opset \(options.opset) is not supported: choose one from \(Opsets.oldest) to \(Opsets.newest) (default \(Opsets.default))")
         }
@@ -19,6 +18,8 @@ public enum Exporter {
 
         let checkpoint = try Checkpoint(folder: options.modelFolder, configFile: options.configFile, modelType: options.modelType)
         let entry = try ArchitectureRegistry.entry(for: checkpoint.modelType, origin: checkpoint.config.origin)
+        let choice = try TaskChoice(name: options.task, config: checkpoint.config, supported: entry.tasks(for: checkpoint.config))
+        let task = choice.task
         guard entry.tasks.contains(task) else {
             throw ExportError("model_type \(checkpoint.modelType) does not support task \(task.rawValue); it supports \(entry.tasks.map(\.rawValue).joined(separator: ", "))")
         }
@@ -64,6 +65,8 @@ public enum Exporter {
 
         var serializeOptions = SerializeOptions()
         serializeOptions.externalData = options.externalData
+        let reporter = ProgressReporter.start(options.progress, interval: options.progressInterval)
+        serializeOptions.progress = reporter?.meter
         let written: BundleReport
         let copied: [String]
         do {
@@ -79,22 +82,33 @@ public enum Exporter {
             copied = try CompanionFiles.write(config: checkpoint.config, from: checkpoint.folder, to: options.outputFolder)
                 + (try genaiConfig.map { [try CompanionFiles.write($0, to: (options.outputFolder as NSString).appendingPathComponent("genai_config.json"))] } ?? [])
         } catch {
+            reporter?.abandon()
             if createdFolder { try? FileManager.default.removeItem(atPath: options.outputFolder) }
             throw error
         }
+        reporter?.finish()
 
         func ports(_ values: [ONNXValueInfoSpec]) -> [ExportReport.Port] { values.map { .init(name: $0.name, type: $0.type) } }
         let reported = zip(files, written.models).map { file, model in
             ExportReport.File(path: model.path, bytes: model.bytes, inputs: ports(file.model.graph.inputs), outputs: ports(file.model.graph.outputs))
         }
         return ExportReport(
-            modelType: checkpoint.modelType, task: task.rawValue, opset: options.opset, dtype: dtype,
+            modelType: checkpoint.modelType, task: task.rawValue, taskReason: choice.reason, opset: options.opset, dtype: dtype,
             quantization: options.quantization, quantizedProducts: quantizedProducts, irVersion: files[0].model.irVersion,
             inputs: reported[0].inputs, outputs: reported[0].outputs, files: reported,
             modelPath: reported[0].path, dataPath: written.dataPath, modelBytes: reported.reduce(0) { $0 + $1.bytes }, dataBytes: written.dataBytes,
             nodeCount: files.reduce(0) { $0 + Self.nodeCount($1.model.graph) },
             initializerCount: files.reduce(0) { $0 + $1.model.graph.initializers.count },
             copiedFiles: copied, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The task `options` export, read from the config alone (no weights are opened): the one
+    /// named, or under `auto` the one config.json's `architectures` gives. A caller such as the
+    /// CLI says it before a long export starts; `export` chooses the same one.
+    public static func chooseTask(_ options: ExportOptions) throws -> TaskChoice {
+        let config = try Checkpoint.config(folder: options.modelFolder, configFile: options.configFile, modelType: options.modelType)
+        let entry = try ArchitectureRegistry.entry(for: try config.string("model_type"), origin: config.origin)
+        return try TaskChoice(name: options.task, config: config, supported: entry.tasks(for: config))
     }
 
     /// `genai_config.json` for `--genai`, made (and refused) before anything is written.

@@ -96,6 +96,9 @@ struct Convert: ParsableCommand {
     @Flag(name: .long, help: "Write into an output folder that already holds files.")
     var force = false
 
+    @Flag(name: .long, help: "Print nothing but errors: no summary, notes or progress. (Progress is drawn on stderr only when it is a terminal.)")
+    var quiet = false
+
     func run() throws {
         guard let weightsFormat = ConvertOptions.Format(rawValue: format) else {
             throw ValidationError("--format must be safetensors or pytorch, not '\(format)'")
@@ -105,12 +108,16 @@ struct Convert: ParsableCommand {
         options.finetuningTask = finetuningTask
         options.format = weightsFormat
         options.force = force
+        let progress = ProgressLine.forStandardError(quiet: quiet)
+        options.progress = progress?.report
         do {
             let report = try Converter.convert(options)
+            if quiet { return }
             print("Converted \(report.tensorCount) tensors (\(ExportSummary.bytes(report.weightBytes))) from \(report.sourceFormat) in \(String(format: "%.2f", report.seconds)) s:")
             for file in report.files { print("  \(file)") }
             for note in report.notes { print("note: \(note)") }
         } catch let error as ExportError {
+            progress?.end()
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
         }

@@ -23,7 +23,15 @@ struct OnnxExport: ParsableCommand {
         Architectures (model_type): \(ArchitectureRegistry.supportedModelTypes.joined(separator: ", ")).
         Tasks: \(Task.allCases.map(\.rawValue).joined(separator: ", ")); aliases: sentiment-analysis, ner, ...
 
+        With --task auto (the default) the task is the one the checkpoint was saved for, read from \
+        config.json's architectures and printed ("task: text-generation-with-past (from \
+        architectures: LlamaForCausalLM)"); a config without architectures exports feature-extraction.
+
+        While the weights are written, a progress line (bytes written, rate, time left) is redrawn \
+        on stderr when it is a terminal; piped stderr gets only errors.
+
         Example:
+          onnx-export --model ./bert-tiny ./bert-tiny-onnx
           onnx-export --model ./bert-tiny --task text-classification --opset 17 ./bert-tiny-onnx
           onnx-export --model ./llama --task text-generation-with-past --quantize int4 ./llama-int4
 
@@ -35,8 +43,8 @@ struct OnnxExport: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Checkpoint folder holding config.json and the weights.", valueName: "DIR"))
     var model: String?
 
-    @Option(name: .long, help: ArgumentHelp("What the model computes. Encoders: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice. Decoders: feature-extraction, text-generation, text-generation-with-past (KV cache inputs past_key_values.N.key|value, outputs present.N.key|value), text-classification, token-classification. Transformer-XL: feature-extraction, text-generation, text-generation-with-past (memory inputs mems.N, outputs new_mems.N). Aliases: sentiment-analysis, ner, causal-lm, ...", valueName: "TASK"))
-    var task: String = "feature-extraction"
+    @Option(name: .long, help: ArgumentHelp("What the model computes. auto (the default): the task of the model class config.json's architectures names, as optimum infers it (LlamaForCausalLM: text-generation-with-past, BertForSequenceClassification: text-classification, BertModel: feature-extraction; no architectures: feature-extraction), printed before the export. Encoders: feature-extraction, fill-mask, text-classification, token-classification, question-answering, multiple-choice. Decoders: feature-extraction, text-generation, text-generation-with-past (KV cache inputs past_key_values.N.key|value, outputs present.N.key|value), text-classification, token-classification. Transformer-XL: feature-extraction, text-generation, text-generation-with-past (memory inputs mems.N, outputs new_mems.N). Aliases: sentiment-analysis, ner, causal-lm, ...", valueName: "TASK"))
+    var task: String = TaskChoice.auto
 
     @Option(name: .long, help: ArgumentHelp("Target ONNX opset, \(Opsets.oldest) to \(Opsets.newest). The default \(Opsets.default) is the first with a native LayerNormalization, accepted by onnxruntime 1.12 and newer.", valueName: "N"))
     var opset: Int = Opsets.default
@@ -63,6 +71,9 @@ struct OnnxExport: ParsableCommand {
 
     @Flag(name: .long, help: "Write into an output folder that already holds files, replacing what the export writes.")
     var force = false
+
+    @Flag(name: .long, help: "Print nothing but errors: no inferred task, no summary, no progress. (Progress is drawn on stderr only when it is a terminal.)")
+    var quiet = false
 
     @Flag(name: .customLong("print-newest-opset"), help: ArgumentHelp("Print the newest supported opset and exit.", visibility: .hidden))
     var printNewestOpset = false
@@ -92,10 +103,18 @@ struct OnnxExport: ParsableCommand {
         options.modelType = modelType
         options.genai = genai
         do { options.target = try ExportTarget(name: target) } catch let error as ExportError { throw ValidationError(error.message) }
+        let progress = ProgressLine.forStandardError(quiet: quiet)
+        options.progress = progress?.report
         do {
+            if task.lowercased() == TaskChoice.auto {
+                let choice = try Exporter.chooseTask(options)
+                if !quiet { print(choice) }
+                options.task = choice.task.rawValue
+            }
             let report = try Exporter.export(options)
-            print(ExportSummary(report).text)
+            if !quiet { print(ExportSummary(report).text) }
         } catch let error as ExportError {
+            progress?.end()
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
         }

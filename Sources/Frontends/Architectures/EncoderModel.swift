@@ -94,6 +94,15 @@ public struct ArchitectureEntry {
     public var make: (ConfigReader, WeightStore) throws -> ExportableModel
     /// How the architecture's original checkpoints name their weights, per layout.
     public var originalNames: [OriginalLayout: NameTable] = [:]
+    /// Tasks of `tasks` that a particular config cannot export (Transformer-XL keeping no memory
+    /// has no with-past form), so `--task auto` does not pick them.
+    public var unavailableTasks: (ConfigReader) -> [Task] = { _ in [] }
+
+    /// The tasks a checkpoint with `config` exports.
+    public func tasks(for config: ConfigReader) -> [Task] {
+        let unavailable = unavailableTasks(config)
+        return tasks.filter { !unavailable.contains($0) }
+    }
 }
 
 /// Checkpoint layouts that predate transformers and use their own weight names.

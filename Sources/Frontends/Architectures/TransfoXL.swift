@@ -9,7 +9,12 @@ import ONNXExportIR
 /// transformers returns as `prediction_scores`). The memory contract is `MemoryTaskGraph`'s.
 public struct TransfoXL: MemoryDecoderModel {
     public static let entry = ArchitectureEntry(modelTypes: ["transfo-xl", "transfo_xl"],
-                                                tasks: [.featureExtraction, .textGeneration, .textGenerationWithPast]) { try TransfoXL($0, $1) }
+                                                tasks: [.featureExtraction, .textGeneration, .textGenerationWithPast],
+                                                make: { try TransfoXL($0, $1) },
+                                                unavailableTasks: { config in
+        // mem_len 0 keeps no memory, so there is none to carry (MemoryTaskGraph refuses it).
+        ((try? TransfoXLConfig(config))?.memoryLength ?? 1) <= 0 ? [.textGenerationWithPast] : []
+    })
 
     let c: TransfoXLConfig
     /// The base model (`transformer.` in `TransfoXLLMHeadModel`, nothing in `TransfoXLModel`).

@@ -14,13 +14,8 @@ public struct Checkpoint {
     /// Opens `folder`; `configFile` overrides the folder's config and `modelType` names the
     /// architecture when the config (an original one) does not.
     public init(folder: String, configFile: String? = nil, modelType: String? = nil) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
-            throw ExportError("\(folder): no such folder")
-        }
-        guard isDirectory.boolValue else { throw ExportError("\(folder): not a folder; --model takes the checkpoint's folder") }
         self.folder = folder
-        config = try ConfigLocator.load(folder: folder, explicit: configFile, modelType: modelType)
+        config = try Self.config(folder: folder, configFile: configFile, modelType: modelType)
         self.modelType = try config.string("model_type")
         let entry = try ArchitectureRegistry.entry(for: self.modelType, origin: config.origin)
         let (format, store) = try WeightFormat.open(folder: folder)
@@ -33,5 +28,15 @@ public struct Checkpoint {
             weights = store
         }
         self.format = format
+    }
+
+    /// The config alone, without opening the weights (`--task auto` reads it before the export).
+    public static func config(folder: String, configFile: String? = nil, modelType: String? = nil) throws -> ConfigReader {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
+            throw ExportError("\(folder): no such folder")
+        }
+        guard isDirectory.boolValue else { throw ExportError("\(folder): not a folder; --model takes the checkpoint's folder") }
+        return try ConfigLocator.load(folder: folder, explicit: configFile, modelType: modelType)
     }
 }

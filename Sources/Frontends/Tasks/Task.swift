@@ -63,6 +63,6 @@ public enum Task: String, CaseIterable, Sendable {
         }
         let known = Task.allCases.map(\.rawValue).joined(separator: ", ")
         let aliases = Task.aliases.keys.sorted().joined(separator: ", ")
-        throw ExportError("unknown task '\(name)': choose one of \(known) (aliases: \(aliases))")
+        throw ExportError("unknown task '\(name)': choose auto (the task config.json's architectures names) or one of \(known) (aliases: \(aliases))")
     }
 }

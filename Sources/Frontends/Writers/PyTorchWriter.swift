@@ -9,7 +9,8 @@ public enum PyTorchWriter {
         .uint8: "ByteStorage", .bool: "BoolStorage",
     ]
 
-    public static func write(_ tensors: [String: TensorData], to path: String) throws {
+    /// The tensors' bytes count into `meter` as they are written (not during the CRC pass).
+    public static func write(_ tensors: [String: TensorData], to path: String, meter: ProgressMeter? = nil) throws {
         let names = tensors.keys.sorted()
         var entries: [PickleWriter.Tensor] = []
         for (i, name) in names.enumerated() {
@@ -24,7 +25,7 @@ public enum PyTorchWriter {
         try zip.add("archive/byteorder", bytes: Array("little".utf8))
         for (i, name) in names.enumerated() {
             guard let t = tensors[name] else { continue }
-            try zip.add("archive/data/\(i)", size: t.byteCount) { sink in try t.stream(into: sink) }
+            try zip.add("archive/data/\(i)", size: t.byteCount, meter: meter) { sink in try t.stream(into: sink) }
         }
         try zip.add("archive/version", bytes: Array("3\n".utf8))
         try zip.finish()

@@ -3,10 +3,11 @@ import ONNXExportIR
 
 /// Writes tensors as one `.safetensors` file, streaming each tensor's bytes (transposes and
 /// all) from its source: the header (names sorted, padded with spaces to a multiple of 8 as the
-/// reference writer does), then the data back to back.
+/// reference writer does), then the data back to back. The tensors' bytes count into `meter`.
 public enum SafetensorsWriter {
     @discardableResult
-    public static func write(_ tensors: [String: TensorData], to path: String, metadata: [String: String] = ["format": "pt"]) throws -> Int {
+    public static func write(_ tensors: [String: TensorData], to path: String, metadata: [String: String] = ["format": "pt"],
+                             meter: ProgressMeter? = nil) throws -> Int {
         let names = tensors.keys.sorted()
         var entries: [String] = []
         if !metadata.isEmpty {
@@ -31,7 +32,7 @@ public enum SafetensorsWriter {
         for name in names {
             guard let t = tensors[name] else { continue }
             let start = file.position
-            try t.stream(into: file)
+            try file.counting(into: meter) { try t.stream(into: file) }
             guard file.position - start == t.byteCount else {
                 throw ExportError("\(path): tensor '\(name)' streamed \(file.position - start) bytes, expected \(t.byteCount)")
             }

@@ -11,8 +11,9 @@ final class ZipWriter {
 
     init(path: String) throws { file = try OutputFile(path: path) }
 
-    /// Adds an entry whose bytes `produce` writes (called twice: once for the CRC, once to write).
-    func add(_ name: String, size: Int, produce: (TensorByteSink) throws -> Void) throws {
+    /// Adds an entry whose bytes `produce` writes (called twice: once for the CRC, once to write,
+    /// counted into `meter`).
+    func add(_ name: String, size: Int, meter: ProgressMeter? = nil, produce: (TensorByteSink) throws -> Void) throws {
         let crcSink = CRC32Sink()
         try produce(crcSink)
         guard crcSink.count == size else { throw ExportError("\(file.path): entry \(name) produced \(crcSink.count) bytes, expected \(size)") }
@@ -29,7 +30,7 @@ final class ZipWriter {
         local += le32(crcSink.crc) + le32(zip64 ? 0xFFFF_FFFF : size) + le32(zip64 ? 0xFFFF_FFFF : size)
         local += le16(nameBytes.count) + le16(extra.count) + nameBytes + extra
         try file.write(local)
-        try produce(file)
+        try file.counting(into: meter) { try produce(file) }
         try file.flush()
 
         let centralExtra = zip64 ? Self.zip64Extra(size: size, offset: offset) : []

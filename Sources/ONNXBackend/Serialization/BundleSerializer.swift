@@ -47,9 +47,12 @@ extension ONNXSerializer {
         let staged = names.map { StagedFile(directory: directory, name: $0, token: token) }
         let dataFile = StagedFile(directory: directory, name: options.dataFileName, token: token)
         let usesData = (shared?.slots.count ?? 0) > 0
+        let meter = options.progress
+        meter?.begin(total: plans.reduce(shared?.payloadBytes ?? 0) { $0 + $1.inlinePayloadBytes },
+                     file: (usesData ? dataFile : staged.first ?? dataFile).fileName)
         do {
-            if let shared, usesData { try SplicedWriter.writeData(shared, to: dataFile.temporaryPath) }
-            for (plan, file) in zip(plans, staged) { try SplicedWriter.writeModel(plan, to: file.temporaryPath) }
+            if let shared, usesData { try SplicedWriter.writeData(shared, to: dataFile, meter: meter) }
+            for (plan, file) in zip(plans, staged) { try SplicedWriter.writeModel(plan, to: file, meter: meter) }
             if usesData { try dataFile.commit() } else { try StagedFile.removeStale(dataFile.finalPath) }
             for file in staged { try file.commit() }
         } catch {

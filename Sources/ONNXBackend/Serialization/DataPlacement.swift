@@ -16,6 +16,8 @@ final class DataPlacement {
     private var placed: [TensorData: Int] = [:]
     /// Bytes of the data file once every placed tensor is written.
     private(set) var byteCount = 0
+    /// Bytes of the tensors alone, without the alignment padding between them.
+    var payloadBytes: Int { slots.reduce(0) { $0 + $1.data.byteCount } }
 
     init(fileName: String, alignment: Int) { self.fileName = fileName; self.alignment = alignment }
 

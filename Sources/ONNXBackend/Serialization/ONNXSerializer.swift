@@ -32,9 +32,12 @@ public enum ONNXSerializer {
         let modelFile = StagedFile(directory: directory, name: options.modelFileName, token: token)
         let dataFile = StagedFile(directory: directory, name: options.dataFileName, token: token)
         let usesData = plan.externalCount > 0
+        let meter = options.progress
+        meter?.begin(total: plan.inlinePayloadBytes + (usesData ? plan.placement.payloadBytes : 0),
+                     file: (usesData ? dataFile : modelFile).fileName)
         do {
-            if usesData { try SplicedWriter.writeData(plan.placement, to: dataFile.temporaryPath) }
-            try SplicedWriter.writeModel(plan, to: modelFile.temporaryPath)
+            if usesData { try SplicedWriter.writeData(plan.placement, to: dataFile, meter: meter) }
+            try SplicedWriter.writeModel(plan, to: modelFile, meter: meter)
             if usesData { try dataFile.commit() } else { try StagedFile.removeStale(dataFile.finalPath) }
             try modelFile.commit()
         } catch {

@@ -26,6 +26,8 @@ extension ONNXSerializer {
         /// Bytes of the data file this layout's placement describes (shared by a bundle's files).
         var dataBytes = 0
         var externalCount = 0
+        /// Bytes of the tensors stored inside the model file.
+        var inlinePayloadBytes: Int { entries.reduce(0) { $0 + ($1.external == nil ? $1.spec.data.byteCount : 0) } }
 
         init(model: ONNXModelSpec, modelHeader: [UInt8], graphHeader: [UInt8], messages: ProtoMessages,
              placement: DataPlacement, external: (ONNXInitializerSpec) -> Bool) throws {

@@ -22,6 +22,9 @@ public struct SerializeOptions: Sendable {
     public var alignment = 4096
     /// Tensors smaller than this stay inline even when others go external.
     public var inlineThreshold = 1024
+    /// Counts the weight bytes written, for progress reports; its total is set once the layout
+    /// is known, before the first byte.
+    public var progress: ProgressMeter? = nil
     public init() {}
 
     /// Refuses options that would write a file runtimes reject, or write outside the folder.

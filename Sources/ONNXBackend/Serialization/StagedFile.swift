@@ -10,6 +10,8 @@ import Glibc
 struct StagedFile {
     let finalPath: String
     let temporaryPath: String
+    /// The final file name, as progress reports name the file being written.
+    var fileName: String { (finalPath as NSString).lastPathComponent }
 
     /// `token` makes the temporary name unique to this write (process id plus a random part,
     /// so two exports into one folder, even from one process, do not collide).
