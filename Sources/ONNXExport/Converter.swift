@@ -68,11 +68,14 @@ public enum Converter {
             let weightsName = options.format == .safetensors ? "model.safetensors" : "pytorch_model.bin"
             let target = (options.outputFolder as NSString).appendingPathComponent(weightsName)
             let temporary = (options.outputFolder as NSString).appendingPathComponent(".\(weightsName).tmp-\(getpid())")
+            // Stored records of a torch.save source (XLM's .pth) are CRC-checked beside the writing.
+            let verifier = SourceVerifier(converted.tensors.keys.sorted().compactMap { converted.tensors[$0] })
             do {
                 switch options.format {
                 case .safetensors: try SafetensorsWriter.write(converted.tensors, to: temporary)
                 case .pytorch: try PyTorchWriter.write(converted.tensors, to: temporary)
                 }
+                try verifier.finish()
                 try moveIntoPlace(temporary, target)
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)

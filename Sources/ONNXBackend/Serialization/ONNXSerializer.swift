@@ -16,7 +16,8 @@ import ONNXExportIR
 /// offsets aligned to `SerializeOptions.alignment` so runtimes can map them.
 ///
 /// Files are written under temporary names in the destination folder and renamed when complete
-/// (the data file before the model, so a model never points at missing data); on any error the
+/// (the data file before the model, so a model never points at missing data) once the sources'
+/// integrity checks have passed (`SourceVerifier`, beside the writing); on any error the
 /// temporaries are removed. The same spec always gives the same bytes.
 ///
 /// ```swift
@@ -32,9 +33,11 @@ public enum ONNXSerializer {
         let modelFile = StagedFile(directory: directory, name: options.modelFileName, token: token)
         let dataFile = StagedFile(directory: directory, name: options.dataFileName, token: token)
         let usesData = plan.externalCount > 0
+        let verifier = SourceVerifier(plan.placement.slots.map(\.data) + plan.entries.map(\.spec.data))
         do {
             if usesData { try SplicedWriter.writeData(plan.placement, to: dataFile.temporaryPath) }
             try SplicedWriter.writeModel(plan, to: modelFile.temporaryPath)
+            try verifier.finish()
             if usesData { try dataFile.commit() } else { try StagedFile.removeStale(dataFile.finalPath) }
             try modelFile.commit()
         } catch {
