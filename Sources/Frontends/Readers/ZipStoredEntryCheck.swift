@@ -17,7 +17,7 @@ final class ZipStoredEntryCheck: SourceIntegrityCheck, @unchecked Sendable {
     let entry: ZipEntry
     /// The entry's bytes in the file.
     let data: FileRegion
-    var window = 16 << 20
+    var window = 4 << 20
 
     private let lock = NSLock()
     /// Nil until the first `verify`; then its outcome, which later calls repeat.
