@@ -54,7 +54,8 @@ def main():
     ap.add_argument("--block-size", type=int, default=32, help="onnx-export --block-size, with --quantize")
     ap.add_argument("--weights", default="model.safetensors",
                     help="the weights file of <work>/<model> that cp copies: model.safetensors (made by make_checkpoint.py"
-                         " when missing) or a pytorch_model.bin made beforehand (bench/README.md says how)")
+                         " when missing) or a pytorch_model.bin made beforehand, e.g. torch.save(safetensors.torch."
+                         "load_file(<safetensors checkpoint>), <work>/<model>/pytorch_model.bin) beside a copy of its config.json")
     args = ap.parse_args()
 
     ckpt = os.path.join(args.work, args.model)
