@@ -3,6 +3,7 @@
 run (this machine is shared and noisy, so only same-moment ratios mean anything).
 
     python bench/export_bench.py [--model bert-base] [--runs 5] [--task feature-extraction] [--dtype fp32]
+                                 [--weights pytorch_model.bin]
                                  [--quantize int4|int8 [--block-size 32]]
                                  [--optimum-cli PATH [--optimum-runs 1]]
 
@@ -51,14 +52,18 @@ def main():
     ap.add_argument("--dtype", default="fp32", help="onnx-export --dtype (fp32, fp16, bf16)")
     ap.add_argument("--quantize", help="onnx-export --quantize (int4, int8)")
     ap.add_argument("--block-size", type=int, default=32, help="onnx-export --block-size, with --quantize")
+    ap.add_argument("--weights", default="model.safetensors",
+                    help="the weights file of <work>/<model> that cp copies: model.safetensors (made by make_checkpoint.py"
+                         " when missing) or a pytorch_model.bin made beforehand, e.g. torch.save(safetensors.torch."
+                         "load_file(<safetensors checkpoint>), <work>/<model>/pytorch_model.bin) beside a copy of its config.json")
     args = ap.parse_args()
 
     ckpt = os.path.join(args.work, args.model)
-    weights = os.path.join(ckpt, "model.safetensors")
-    if not os.path.exists(weights):
+    weights = os.path.join(ckpt, args.weights)
+    if not os.path.exists(weights) and args.weights == "model.safetensors":
         subprocess.run([sys.executable, os.path.join(HERE, "make_checkpoint.py"), args.model, ckpt], check=True)
     out = os.path.join(args.work, "out")
-    copy = os.path.join(args.work, "copy.safetensors")
+    copy = os.path.join(args.work, "copy-" + args.weights)
     subprocess.run(["cat", weights], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
 
     def copy_once():

@@ -2,11 +2,28 @@ import Foundation
 import CSystemShims
 
 /// A byte range of a file on disk: where a lazily read weight lives.
+///
+/// `integrity`, when the reader has one, checks the checksummed record the range lies in (a
+/// stored zip entry's CRC-32); writers run it beside the copy (`SourceVerifier`), so the range
+/// itself can still move kernel to kernel. It is not part of the region's identity: two ranges of
+/// the same bytes are the same weight, checked or not.
 public struct FileRegion: Hashable, Sendable {
     public var path: String
     public var offset: Int
     public var length: Int
-    public init(path: String, offset: Int, length: Int) { self.path = path; self.offset = offset; self.length = length }
+    public var integrity: (any SourceIntegrityCheck)?
+
+    public init(path: String, offset: Int, length: Int, integrity: (any SourceIntegrityCheck)? = nil) {
+        self.path = path; self.offset = offset; self.length = length; self.integrity = integrity
+    }
+
+    public static func == (a: FileRegion, b: FileRegion) -> Bool {
+        a.path == b.path && a.offset == b.offset && a.length == b.length
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(path); hasher.combine(offset); hasher.combine(length)
+    }
 }
 
 /// A reshaping of weight bytes applied while they stream to the output, so nothing whole is held.

@@ -76,11 +76,14 @@ public enum Converter {
             let target = (options.outputFolder as NSString).appendingPathComponent(weightsName)
             let temporary = (options.outputFolder as NSString).appendingPathComponent(".\(weightsName).tmp-\(getpid())")
             reporter?.meter.begin(total: weightBytes, file: weightsName)
+            // Stored records of a torch.save source (XLM's .pth) are CRC-checked beside the writing.
+            let verifier = SourceVerifier(converted.tensors.keys.sorted().compactMap { converted.tensors[$0] })
             do {
                 switch options.format {
                 case .safetensors: try SafetensorsWriter.write(converted.tensors, to: temporary, meter: reporter?.meter)
                 case .pytorch: try PyTorchWriter.write(converted.tensors, to: temporary, meter: reporter?.meter)
                 }
+                try verifier.finish()
                 try moveIntoPlace(temporary, target)
             } catch {
                 try? FileManager.default.removeItem(atPath: temporary)

@@ -48,6 +48,10 @@ What it writes (each file a few KB; torch pads every record to 64 bytes):
   protocol version 1002. torch refuses the os.system one (``weights_only``) and the damaged ones (checked
   here); it ignores sys_info, and loads a missing key's storage as uninitialised memory.
 
+* ``views-gpt2/``: a GPT-2 model folder (``formats/gpt2/bin`` re-saved) whose 1-D tensors are views of one storage
+  with unused elements between them, for the CRC-32 tests of stored records (``write_views_model``);
+  ``--views-only`` rewrites just it.
+
 ``--legacy-only`` rewrites only ``legacy/`` and ``bad/legacy_*.bin`` (the zip files carry a random
 ``.data/serialization_id``, so the bytes of everything else change on each run; the tensors do not).
 
@@ -616,12 +620,44 @@ def write_xlm() -> None:
         raise SystemExit("the XLM fixtures passed 300 KB")
 
 
+def write_views_model() -> None:
+    """``views-gpt2/``: the GPT-2 of ``formats/gpt2/bin`` (config.json copied) re-saved so that every 1-D tensor
+    (biases, LayerNorm weights and biases) is a view of one shared storage, each followed by 3 float32 elements no
+    tensor uses (-7.0), while wte and lm_head still share theirs whole. The same values, so its exports must give
+    ``formats/gpt2``'s reference outputs; test_zip_crc.py flips bytes in used, unused and shared storage bytes."""
+    source = HERE / "formats" / "gpt2" / "bin"
+    sd = torch.load(source / "pytorch_model.bin", weights_only=True)
+    gap = 3
+    vectors = [k for k, v in sd.items() if v.dim() == 1]
+    flat = torch.full((sum(sd[k].numel() + gap for k in vectors),), -7.0)
+    views, start = collections.OrderedDict(), 0
+    for k, v in sd.items():
+        if v.dim() != 1:
+            views[k] = v
+            continue
+        flat[start:start + v.numel()] = v
+        views[k] = flat[start:start + v.numel()]
+        start += v.numel() + gap
+    folder = OUT / "views-gpt2"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    shutil.copy(source / "config.json", folder / "config.json")
+    torch.save(views, folder / "pytorch_model.bin")
+    loaded = torch.load(folder / "pytorch_model.bin", weights_only=True)
+    assert all(torch.equal(loaded[k], sd[k]) for k in sd), "the views changed a value"
+    assert len({loaded[k].untyped_storage().data_ptr() for k in vectors}) == 1, "the views were saved apart"
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--t4-convert-xlm"]:
         t4_convert_xlm(sys.argv[2])
         return
     if sys.argv[1:] == ["--xlm-only"]:
         write_xlm()
+        return
+    if sys.argv[1:] == ["--views-only"]:
+        write_views_model()
         return
     sd = state_dict()
     if sys.argv[1:] == ["--legacy-only"]:
@@ -635,6 +671,7 @@ def main() -> None:
     write_bad(sd)
     write_legacy(sd)
     write_legacy_bad(sd)
+    write_views_model()
     for path in sorted(OUT.rglob("*")):
         if path.is_file():
             print(f"{path.stat().st_size:7d}  {path.relative_to(OUT)}")

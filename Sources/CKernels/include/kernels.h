@@ -45,4 +45,10 @@ void oe_quantize_block_columns(const void *src, size_t stride, size_t k, size_t 
 /// where the CPU has no such instruction (the caller then uses its tables).
 int oe_crc32c_hardware(uint32_t *crc, const void *data, size_t count);
 
+/// Continues the zip CRC-32 register `*crc` (pre-inverted by the caller, as for CRC-32C) over
+/// `count` bytes by carry-less multiplication (x86-64 PCLMULQDQ). Returns 1, or 0 without
+/// touching `*crc` where the CPU lacks the instruction or `count` is under 64 bytes (the caller
+/// then uses zlib's `crc32`).
+int oe_crc32_hardware(uint32_t *crc, const void *data, size_t count);
+
 #endif

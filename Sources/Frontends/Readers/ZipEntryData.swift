@@ -4,14 +4,26 @@ import ONNXExportIR
 ///
 /// Small entries (a pickle, a byte-order marker) are read whole with `readAll`, which always
 /// checks the CRC-32. Tensor bytes are handed out lazily with `tensor`: a file region for a stored
-/// entry, so the writer can copy it with `copy_file_range` (its CRC is not checked: that would
-/// mean reading every weight twice), or a producer that inflates a deflated entry in bounded
-/// chunks while the tensor streams and checks its length and CRC-32 as it goes.
+/// entry, so the writer can copy it with `copy_file_range`, carrying the entry's CRC-32 check
+/// (`ZipStoredEntryCheck`, one for all the tensors that view the entry, run beside the copy), or a
+/// producer that inflates a deflated entry in bounded chunks while the tensor streams and checks
+/// its length and CRC-32 as it goes.
 struct ZipEntryData: Sendable {
     let archivePath: String
     let entry: ZipEntry
     /// The entry's bytes as they lie in the file (compressed for deflate).
     let data: FileRegion
+    /// A stored entry's CRC-32 check, shared by every tensor made from this value; nil for a
+    /// deflated entry (inflating checks it) and for a recorded CRC of 0 ("not computed").
+    let storedCheck: ZipStoredEntryCheck?
+
+    init(archivePath: String, entry: ZipEntry, data: FileRegion) {
+        self.archivePath = archivePath
+        self.entry = entry
+        self.data = data
+        storedCheck = entry.method == ZipEntry.stored && entry.crc32 != 0
+            ? ZipStoredEntryCheck(archivePath: archivePath, entry: entry, data: data) : nil
+    }
 
     var isStored: Bool { entry.method == ZipEntry.stored }
 
@@ -45,7 +57,8 @@ struct ZipEntryData: Sendable {
                 + " too few for \(length) bytes of \(dtype)\(shape) at byte \(byteOffset)")
         }
         if isStored {
-            return try .file(FileRegion(path: archivePath, offset: data.offset + byteOffset, length: length), dtype: dtype, shape: shape)
+            return try .file(FileRegion(path: archivePath, offset: data.offset + byteOffset, length: length, integrity: storedCheck),
+                             dtype: dtype, shape: shape)
         }
         let slice = ZipInflatedSlice(archivePath: archivePath, entry: entry, compressed: data, start: byteOffset, length: length)
         return try .produced(slice, dtype: dtype, shape: shape)

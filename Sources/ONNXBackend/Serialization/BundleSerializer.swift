@@ -28,8 +28,8 @@ extension ONNXSerializer {
     ///
     /// With `externalData == .never` every file holds its own copy of the weights inline (each
     /// under protobuf's 2 GiB limit); otherwise tensors of at least `inlineThreshold` bytes go to
-    /// the shared file whatever the size. Files are staged and renamed as `write` does, the data
-    /// file first.
+    /// the shared file whatever the size. Files are staged, checked and renamed as `write` does,
+    /// the data file first.
     public static func write(bundle files: [BundleFile], toDirectory directory: String, options: SerializeOptions) throws -> BundleReport {
         try options.validate()
         let names = files.map(\.fileName)
@@ -50,9 +50,11 @@ extension ONNXSerializer {
         let meter = options.progress
         meter?.begin(total: plans.reduce(shared?.payloadBytes ?? 0) { $0 + $1.inlinePayloadBytes },
                      file: (usesData ? dataFile : staged.first ?? dataFile).fileName)
+        let verifier = SourceVerifier((shared?.slots.map(\.data) ?? []) + plans.flatMap { $0.entries.map(\.spec.data) })
         do {
             if let shared, usesData { try SplicedWriter.writeData(shared, to: dataFile, meter: meter) }
             for (plan, file) in zip(plans, staged) { try SplicedWriter.writeModel(plan, to: file, meter: meter) }
+            try verifier.finish()
             if usesData { try dataFile.commit() } else { try StagedFile.removeStale(dataFile.finalPath) }
             for file in staged { try file.commit() }
         } catch {

@@ -16,7 +16,8 @@ import ONNXExportIR
 /// offsets aligned to `SerializeOptions.alignment` so runtimes can map them.
 ///
 /// Files are written under temporary names in the destination folder and renamed when complete
-/// (the data file before the model, so a model never points at missing data); on any error the
+/// (the data file before the model, so a model never points at missing data) once the sources'
+/// integrity checks have passed (`SourceVerifier`, beside the writing); on any error the
 /// temporaries are removed. The same spec always gives the same bytes.
 ///
 /// ```swift
@@ -35,9 +36,11 @@ public enum ONNXSerializer {
         let meter = options.progress
         meter?.begin(total: plan.inlinePayloadBytes + (usesData ? plan.placement.payloadBytes : 0),
                      file: (usesData ? dataFile : modelFile).fileName)
+        let verifier = SourceVerifier(plan.placement.slots.map(\.data) + plan.entries.map(\.spec.data))
         do {
             if usesData { try SplicedWriter.writeData(plan.placement, to: dataFile, meter: meter) }
             try SplicedWriter.writeModel(plan, to: modelFile, meter: meter)
+            try verifier.finish()
             if usesData { try dataFile.commit() } else { try StagedFile.removeStale(dataFile.finalPath) }
             try modelFile.commit()
         } catch {
