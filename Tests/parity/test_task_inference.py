@@ -48,6 +48,7 @@ OTHERS = [
      "*ForPreTraining: optimum's synonym 'pretraining' is feature-extraction"),
     (r"formats/(gpt2/(bin|legacy-bin-sharded|reference)|openai-gpt/reference)", "text-generation-with-past",
      "GPT2LMHeadModel / OpenAIGPTLMHeadModel"),
+    (r"pytorch/views-gpt2", "text-generation-with-past", "GPT2LMHeadModel (tensors viewing one storage)"),
     (r"(formats/(bert|albert|gpt2)/(tf|tf-hub)|tf/(bert|gpt2))", "feature-extraction",
      "original configs (bert_config.json, albert_config.json, hparams.json) name no architectures"),
     (r"xlnet-tf/base/reference", "text-generation", "XLNetLMHeadModel (no cache form)"),
