@@ -101,6 +101,20 @@ def seeds_config():
     return [read(p) for p in files("config.json") if os.path.basename(p) == "config.json"]
 
 
+# The original configs, by the selector byte `OriginalConfigFuzzEntry.readers` gives each reader.
+ORIGINAL_CONFIGS = {"bert_config.json": [0], "albert_config.json": [1], "hparams.json": [2],
+                    "xlnet_config.json": [3, 4, 5], "t5_config.json": [6], "mt5_config.json": [7]}
+
+
+def seeds_original_config():
+    seeds = []
+    for path in files(".json"):
+        name = os.path.basename(path)
+        selectors = ORIGINAL_CONFIGS.get(name, [8] if name == "config.json" and "transfo-xl" in path else [])
+        seeds += [bytes([selector]) + read(path) for selector in selectors]
+    return seeds
+
+
 def seeds_pytorch():
     return [read(p) for p in files(".bin")]
 
@@ -144,6 +158,7 @@ SEEDS = {
     "safetensors": seeds_safetensors,
     "safetensors-index": seeds_safetensors_index,
     "config": seeds_config,
+    "original-config": seeds_original_config,
     "pytorch": seeds_pytorch,
     "tensor-bundle": seeds_tensor_bundle,
     "npy": seeds_npy,

@@ -18,13 +18,14 @@ declare -A DICTS=(
   [safetensors]="json safetensors"
   [safetensors-index]="json safetensors sharded-index"
   [config]="json config"
+  [original-config]="json config"
   [pytorch]="zip pickle"
   [tensor-bundle]="tensor-bundle"
   [npy]="npy"
   [npz]="npy zip"
   [openai-params]="json npy"
 )
-ORDER=(safetensors safetensors-index config pytorch tensor-bundle npy npz openai-params)
+ORDER=(safetensors safetensors-index config original-config pytorch tensor-bundle npy npz openai-params)
 
 usage() { echo "usage: scripts/fuzz.sh list | TARGET SECONDS [libFuzzer args] | TARGET repro FILE..." >&2; exit 2; }
 [ $# -ge 1 ] || usage

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ONNXExportIR
-import ONNXExportFrontends
+@testable import ONNXExportFrontends
 
 /// Every input the fuzzers found (`scripts/fuzz.sh`), kept under
 /// `Tests/Fixtures/fuzz-regressions/<target>/` once its reader was fixed, runs through the same
@@ -35,7 +35,7 @@ import ONNXExportFrontends
         let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
         let target = try #require(ReaderFuzzTarget(rawValue: parts[0]))
         let input = Array(try Data(contentsOf: URL(fileURLWithPath: Self.root + "/fuzz-regressions/" + name)))
-        let shelf = target == .config ? FuzzCheckpointShelf(fixturesRoot: Self.root) : FuzzCheckpointShelf()
+        let shelf = [.config, .originalConfig].contains(target) ? FuzzCheckpointShelf(fixturesRoot: Self.root) : FuzzCheckpointShelf()
         let scratch = try FuzzScratch()
         #expect(throws: ExportError.self) { try target.run(input, scratch: scratch, shelf: shelf) }
     }
@@ -88,6 +88,24 @@ import ONNXExportFrontends
         #expect(shelf.folders.count >= ArchitectureRegistry.entries.count)
         for folder in shelf.folders {
             try run(.config, try fixture(String(folder.dropFirst(Self.root.count + 1)) + "/config.json"), shelf: shelf)
+        }
+    }
+
+    /// The original configs of the fixtures, each through the reader the first byte picks, as far
+    /// as the weights.
+    @Test(arguments: [(0, "tf/bert/bert_config.json"), (1, "formats/albert/tf/albert_config.json"), (2, "tf/gpt2/hparams.json"),
+                      (3, "xlnet-tf/base/xlnet_config.json"), (4, "xlnet-tf/sts-b/xlnet_config.json"),
+                      (5, "xlnet-tf/squad/xlnet_config.json"), (6, "t5-mesh/v1_0/t5_config.json"),
+                      (7, "t5-mesh/v1_1/mt5_config.json"), (8, "transfo-xl-tf/tied/config.json")])
+    func originalConfigTargetReadsFixture(_ selector: Int, _ file: String) throws {
+        let shelf = FuzzCheckpointShelf(fixturesRoot: Self.root)
+        // The shelf's weights are another fixture's (transformers names, other sizes): the model
+        // reads the translated config and stops at the first weight whose shape disagrees (or builds,
+        // where the sizes agree).
+        do {
+            try run(.originalConfig, [UInt8(selector)] + (try fixture(file)), shelf: shelf)
+        } catch let error as ExportError {
+            #expect("\(error)".contains("but the config"), "\(file) was refused before its weights: \(error)")
         }
     }
 }

@@ -36,7 +36,7 @@ private struct FuzzSession {
             let root = environment["ONNX_EXPORT_FUZZ_FIXTURES"] ?? URL(fileURLWithPath: #filePath)
                 .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures").path
-            let shelf = target == .config ? FuzzCheckpointShelf(fixturesRoot: root) : FuzzCheckpointShelf()
+            let shelf = [.config, .originalConfig].contains(target) ? FuzzCheckpointShelf(fixturesRoot: root) : FuzzCheckpointShelf()
             return FuzzSession(target: target, scratch: scratch, shelf: shelf)
         } catch {
             FileHandle.standardError.write(Data("reader-fuzz: \(error)\n".utf8))

@@ -7,7 +7,11 @@ import ONNXExportIR
 /// fixture's task built and put through the pass pipeline the exporter runs.
 enum ConfigFuzzEntry {
     static func build(folder: String, shelf: FuzzCheckpointShelf) throws {
-        let config = try ConfigLocator.load(folder: folder)
+        try build(try ConfigLocator.load(folder: folder), folder: folder, shelf: shelf)
+    }
+
+    /// The model of `config` built as above (`folder` names an empty store's origin).
+    static func build(_ config: ConfigReader, folder: String, shelf: FuzzCheckpointShelf) throws {
         let modelType = try config.string("model_type")
         let entry = try ArchitectureRegistry.entry(for: modelType, origin: config.origin)
         let fixture = try shelf.checkpoint(for: modelType)

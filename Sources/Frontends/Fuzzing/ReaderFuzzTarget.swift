@@ -15,6 +15,8 @@ public enum ReaderFuzzTarget: String, CaseIterable, Sendable {
     case safetensorsIndex = "safetensors-index"
     /// `config.json` through `ConfigLocator` and the architecture registry to a built, checked graph.
     case config
+    /// A config that predates transformers (first byte: which; `OriginalConfigFuzzEntry`) to a built graph.
+    case originalConfig = "original-config"
     /// A `torch.save` file: the zip central directory and the restricted unpickler, or the legacy stream.
     case pytorch
     /// A TensorFlow tensor bundle (parts: `.index`, `.data-00000-of-00001`).
@@ -41,6 +43,8 @@ public enum ReaderFuzzTarget: String, CaseIterable, Sendable {
         case .config:
             let folder = try scratch.write([("config.json", input[...])])
             try ConfigFuzzEntry.build(folder: folder, shelf: shelf)
+        case .originalConfig:
+            try OriginalConfigFuzzEntry.build(input, scratch: scratch, shelf: shelf)
         case .pytorch:
             try scratch.write([("pytorch_model.bin", input[...])])
             try FuzzDrain.stream(try PyTorchReader.read(file: scratch.path(of: "pytorch_model.bin")))
