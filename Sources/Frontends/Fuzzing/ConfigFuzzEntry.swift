@@ -75,6 +75,12 @@ public final class FuzzCheckpointShelf {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }
 
+    /// Opens every fixture now rather than on first use (see `FuzzSession`: LeakSanitizer must
+    /// not watch the allocations of this cache).
+    public func openAll() throws {
+        for type in folderOfType.keys.sorted() { _ = try checkpoint(for: type) }
+    }
+
     func checkpoint(for modelType: String) throws -> Fixture? {
         if let done = opened[modelType] { return done }
         guard let folder = folderOfType[modelType] else { return nil }
