@@ -76,6 +76,11 @@ import ONNXExportIR
 
     @Test func multiFileReadersAcceptFixtures() throws {
         try run(.tensorBundle, packed([try fixture("tf/broken/good/model.ckpt.index"), try fixture("tf/broken/good/model.ckpt.data-00000-of-00001")]))
+        // The block-crc fixture has a byte of an entry changed: with the block's checksum put
+        // right by the target, the reader gets past the block and stops at that entry's data.
+        let changed = packed([try fixture("tf/broken/block-crc/model.ckpt.index"), try fixture("tf/broken/block-crc/model.ckpt.data-00000-of-00001")])
+        let error = #expect(throws: ExportError.self) { try run(.tensorBundle, changed) }
+        #expect(error.map { "\($0)" }?.contains("tensor 'a' (bytes 0..<24) fails its CRC32C check") == true)
         try run(.openAIParams, packed(["params_shapes.json", "params_0.npy", "params_1.npy"].map { try fixture("tf/openai/" + $0) }))
         let shard = { (name: String) in SafetensorsBytes.file([.init(name: name, dtype: "F32", shape: [2], bytes: SafetensorsBytes.float32([1, 2]))]) }
         let index = #"{"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}"#

@@ -19,7 +19,8 @@ public enum ReaderFuzzTarget: String, CaseIterable, Sendable {
     case originalConfig = "original-config"
     /// A `torch.save` file: the zip central directory and the restricted unpickler, or the legacy stream.
     case pytorch
-    /// A TensorFlow tensor bundle (parts: `.index`, `.data-00000-of-00001`).
+    /// A TensorFlow tensor bundle (parts: `.index` with its block checksums made right by
+    /// `FuzzTableChecksums`, `.data-00000-of-00001`).
     case tensorBundle = "tensor-bundle"
     /// One `.npy` array.
     case npy
@@ -50,7 +51,7 @@ public enum ReaderFuzzTarget: String, CaseIterable, Sendable {
             try FuzzDrain.stream(try PyTorchReader.read(file: scratch.path(of: "pytorch_model.bin")))
         case .tensorBundle:
             let parts = FuzzInputParts.split(input, count: 2)
-            try scratch.write([("model.ckpt.index", parts[0]), ("model.ckpt.data-00000-of-00001", parts[1])])
+            try scratch.write([("model.ckpt.index", FuzzTableChecksums.fixed(parts[0])[...]), ("model.ckpt.data-00000-of-00001", parts[1])])
             try FuzzDrain.stream(try TensorBundleReader.read(prefix: scratch.path(of: "model.ckpt")))
         case .npy:
             try scratch.write([("array.npy", input[...])])
