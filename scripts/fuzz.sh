@@ -51,14 +51,14 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 # 2 GiB resident, 512 MiB in one allocation, 10 s per input: far above what a reader needs for
 # the small inputs here, so hitting one is a finding (a size taken from the file unchecked, a loop).
 limits=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10)
+corpus="Fuzzing/corpus/$target" findings="Fuzzing/findings/$target"
+mkdir -p "$corpus" "$findings"
 if [ "$mode" = repro ]; then
   [ $# -ge 1 ] || usage
-  exec "$binary" "${limits[@]}" "$@"
+  exec "$binary" "${limits[@]}" -artifact_prefix="$findings/" "$@"
 fi
 [[ "$mode" =~ ^[0-9]+$ ]] || usage
 
-corpus="Fuzzing/corpus/$target" findings="Fuzzing/findings/$target"
-mkdir -p "$corpus" "$findings"
 python3 Fuzzing/make_seeds.py "$target" "$corpus"
 dict="Fuzzing/.build/$target.dict"
 for part in ${DICTS[$target]}; do cat "Fuzzing/dictionaries/$part.dict"; done > "$dict"
