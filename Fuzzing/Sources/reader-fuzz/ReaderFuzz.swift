@@ -32,6 +32,7 @@ private struct FuzzSession {
         }
         do {
             let scratch = try FuzzScratch()
+            atexit { session.scratch.remove() }
             // Fuzzing/Sources/reader-fuzz/ReaderFuzz.swift → Tests/Fixtures
             let root = environment["ONNX_EXPORT_FUZZ_FIXTURES"] ?? URL(fileURLWithPath: #filePath)
                 .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -17,8 +17,13 @@ public final class FuzzScratch {
         folder = String(cString: made)
     }
 
-    deinit {
+    deinit { remove() }
+
+    /// Removes the folder and what was written into it. The fuzzer calls this at exit, since a
+    /// process that ends through `exit` never releases its globals.
+    public func remove() {
         for path in written { unlink(path) }
+        written.removeAll()
         rmdir(folder)
     }
 
