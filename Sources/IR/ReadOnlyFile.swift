@@ -73,6 +73,17 @@ public final class ReadOnlyFile {
         return try body(UnsafeRawBufferPointer(start: mapping + (offset - start), count: count))
     }
 
+    /// The whole of a small file (a config, an index), refused past `limit` bytes so a huge or
+    /// endless file (`/dev/zero`) is an error, not an allocation of its size. Unlike
+    /// `FileManager.contents(atPath:)`, which leaks a buffer on empty files, this reads with `pread`.
+    public static func contents(of path: String, atMost limit: Int, what: String) throws -> [UInt8] {
+        let file = try ReadOnlyFile(path: path)
+        guard file.size <= limit else {
+            throw ExportError("\(path): is \(file.size) bytes, more than the \(limit) \(what) can need")
+        }
+        return try file.readBytes(at: 0, count: file.size)
+    }
+
     public func readBytes(at offset: Int, count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }

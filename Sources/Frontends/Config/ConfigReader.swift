@@ -8,6 +8,9 @@ public struct ConfigReader {
     public let origin: String
     public let fields: [String: Any]
 
+    /// Configs are a few kilobytes; 64 MiB leaves room for any vocabulary a config embeds.
+    static let maximumFileSize = 64 << 20
+
     public init(origin: String, fields: [String: Any]) { self.origin = origin; self.fields = fields }
 
     /// Parses `data` as a JSON object.
@@ -27,8 +30,7 @@ public struct ConfigReader {
     /// Reads and parses a config file.
     public init(file path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ExportError("\(path): no such file") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ExportError("\(path): cannot be read") }
-        try self.init(origin: path, data: data)
+        try self.init(origin: path, data: Data(try ReadOnlyFile.contents(of: path, atMost: Self.maximumFileSize, what: "a config")))
     }
 
     public func has(_ key: String) -> Bool { fields[key] != nil && !(fields[key] is NSNull) }

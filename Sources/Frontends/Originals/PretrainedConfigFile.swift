@@ -68,9 +68,10 @@ struct PretrainedConfigFile {
 
     /// The file at `path`, read into `configClass` (`what` names the expected file in messages).
     public init(path: String, configClass: ConfigClass, what: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw ExportError("\(path): no such file (--config takes \(what))")
         }
+        let data = Data(try ReadOnlyFile.contents(of: path, atMost: ConfigReader.maximumFileSize, what: "a config"))
         try self.init(data: data, origin: path, configClass: configClass)
     }
 

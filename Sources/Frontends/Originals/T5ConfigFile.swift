@@ -39,9 +39,10 @@ public struct T5ConfigFile {
     static let attributeMap = ["hidden_size": "d_model", "num_attention_heads": "num_heads", "num_hidden_layers": "num_layers", "head_dim": "d_kv"]
 
     public init(path: String, modelType: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw ExportError("\(path): no such file (--config takes a transformers T5 config, T5Config's JSON)")
         }
+        let data = Data(try ReadOnlyFile.contents(of: path, atMost: ConfigReader.maximumFileSize, what: "a config"))
         try self.init(data: data, origin: path, modelType: modelType)
     }
 

@@ -31,9 +31,10 @@ public struct TransfoXLConfigFile {
             try self.init(data: Data("{}".utf8), origin: "TransfoXLConfig() defaults")
             return
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw ExportError("\(path): no such file (--config takes a transformers Transformer-XL config, TransfoXLConfig's JSON)")
         }
+        let data = Data(try ReadOnlyFile.contents(of: path, atMost: ConfigReader.maximumFileSize, what: "a config"))
         try self.init(data: data, origin: path)
     }
 

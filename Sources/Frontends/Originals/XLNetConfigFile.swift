@@ -49,9 +49,10 @@ public struct XLNetConfigFile {
     public let config: ConfigReader
 
     public init(path: String, finetuningTask: String?) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw ExportError("\(path): no such file (--config takes XLNet's xlnet_config.json)")
         }
+        let data = Data(try ReadOnlyFile.contents(of: path, atMost: ConfigReader.maximumFileSize, what: "a config"))
         try self.init(data: data, origin: path, finetuningTask: finetuningTask)
     }
 
