@@ -49,7 +49,7 @@ struct OnnxExport: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Target ONNX opset, \(Opsets.oldest) to \(Opsets.newest). The default \(Opsets.default) is the first with a native LayerNormalization, accepted by onnxruntime 1.12 and newer.", valueName: "N"))
     var opset: Int = Opsets.default
 
-    @Option(name: .customLong("external-data"), help: ArgumentHelp("auto: weights go to model.onnx_data when the model would pass 2 GiB; always: every weight of 1 KiB or more goes there (offsets aligned to 4096); never: one file, refused past 2 GiB.", valueName: "auto|always|never"))
+    @Option(name: .customLong("external-data"), help: ArgumentHelp("auto: weights go to model.onnx_data when the model would pass 2 GiB (with --genai: always); always: every weight of 1 KiB or more goes there (offsets aligned to 4096); never: one file, refused past 2 GiB.", valueName: "auto|always|never"))
     var externalData: String = "auto"
 
     @Option(name: .long, help: ArgumentHelp("Floating-point type of the weights and arithmetic: fp32 (default), fp16, bf16 (opset 13+), or auto (the type the checkpoint was saved in). With fp16/bf16, LayerNorm statistics and attention softmax run in float32, and outputs other than the KV cache are float32.", valueName: "fp32|fp16|bf16|auto"))
