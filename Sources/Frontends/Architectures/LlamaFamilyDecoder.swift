@@ -189,7 +189,7 @@ public struct LlamaFamilyDecoder: DecoderModel {
     /// The inputs of onnxruntime's fused attention when the graph targets onnxruntime and the
     /// rope is one it applies itself: a fixed table over the whole head (dynamic and longrope
     /// tables depend on the input's length, partial rotation leaves channels out) and a known
-    /// context length for its tables; and a head size that is a multiple of 16, which onnxruntime's
+    /// context length for its tables (of at most 1 GiB each); and a head size that is a multiple of 16, which onnxruntime's
     /// CPU kernel needs to rotate (real checkpoints have 64, 80, 96, 128 or 256). Windowed layers
     /// keep the portable attention.
     func groupQueryAttentionInputs(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> GroupQueryAttentionInputs? {
@@ -201,7 +201,10 @@ public struct LlamaFamilyDecoder: DecoderModel {
     func fusesAttention(for target: ExportTarget) -> Bool {
         guard target == .onnxruntime, case .fixed = rope.frequencies, rope.width == shape.headSize, shape.headSize % 16 == 0,
               let positions = contextLength else { return false }
-        return positions > 0 && positions <= 1 << 20
+        // Tables past 1 GiB each (4 M positions of a 128-wide head) are no table to write: such a
+        // context keeps the portable attention, whose cost does not grow with it.
+        let (bytes, overflow) = positions.multipliedReportingOverflow(by: rope.width / 2 * MemoryLayout<Float>.size)
+        return positions > 0 && !overflow && bytes <= 1 << 30
     }
 
     public func sharesCacheBuffer(for target: ExportTarget) -> Bool { fusesAttention(for: target) && slidingLayers.isEmpty }

@@ -1,4 +1,3 @@
-import Foundation
 import ONNXExportIR
 
 /// What onnxruntime's `GroupQueryAttention` reads besides a layer's projections, made once per
@@ -26,26 +25,12 @@ extension GraphBuilder {
             let last = try cast(try sub(tokens, int64s([1], scalar: true)), to: .int32, name: "LastIndex")
             let total = try cast(try scalarDimension(attentionMask, axis: 1), to: .int32, name: "TotalLength")
             guard let frequencies else { return GroupQueryAttentionInputs(lastIndex: last, totalLength: total) }
-            let (cos, sin) = Self.rotaryCaches(frequencies, scaling: scaling, positions: positions)
-            return GroupQueryAttentionInputs(lastIndex: last, totalLength: total, cos: literal(cos), sin: literal(sin))
-        }
-    }
-
-    /// cos and sin of `Float(p) · f` for every position and frequency, the product rounded to
-    /// float32 as torch's rotary forward computes it.
-    static func rotaryCaches(_ frequencies: [Float], scaling: Float, positions: Int) -> (TensorData, TensorData) {
-        var cos = [Float](), sin = [Float]()
-        cos.reserveCapacity(positions * frequencies.count)
-        sin.reserveCapacity(positions * frequencies.count)
-        for p in 0..<positions {
-            for f in frequencies {
-                let angle = Float(p) * f
-                cos.append(Foundation.cos(angle) * scaling)
-                sin.append(Foundation.sin(angle) * scaling)
+            let tables = try [RotaryCacheTable.Function.cos, .sin].map { function in
+                weight(try RotaryCacheTable.tensor(function, frequencies: frequencies, scaling: scaling, positions: positions),
+                       name: "\(function.rawValue)_cache")
             }
+            return GroupQueryAttentionInputs(lastIndex: last, totalLength: total, cos: tables[0], sin: tables[1])
         }
-        let shape = [positions, frequencies.count]
-        return (.float32(cos, shape: shape), .float32(sin, shape: shape))
     }
 
     /// Causal grouped-query self-attention on projected `q`, `k`, `v` (`[B, S, heads·D]`; or `q`
