@@ -66,7 +66,7 @@ public enum Exporter {
         var serializeOptions = SerializeOptions()
         // A --genai folder keeps its weights beside the graph whatever their size, as the builder's
         // do: onnxruntime then maps them instead of holding the parsed protobuf's copy too (an
-        // int4 LLaMA of 210 MB peaked at 432 MB of RSS decoding from one file, 358 MB from two).
+        // int4 LLaMA of 210 MB peaked at 432 MB of RSS decoding from one file, 263 MB from two).
         serializeOptions.externalData = options.genai && options.externalData == .auto ? .always : options.externalData
         let reporter = ProgressReporter.start(options.progress, interval: options.progressInterval)
         serializeOptions.progress = reporter?.meter
