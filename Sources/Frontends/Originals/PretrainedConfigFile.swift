@@ -211,8 +211,11 @@ struct PretrainedConfigFile {
             var last: [String: OrderedJSON] = [:]
             for member in members { last[member.key] = member.value }
             let numeric = key == "id2label" && last.keys.allSatisfy { Int($0) != nil }
-            let keys = last.keys.sorted { numeric ? Int($0)! < Int($1)! : $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-            return .object(keys.map { .init(key: $0, value: sortedForPython(last[$0]!, key: $0)) })
+            let keys = last.keys.sorted { a, b in
+                if numeric, let x = Int(a), let y = Int(b) { return x < y }
+                return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+            }
+            return .object(keys.compactMap { key in last[key].map { .init(key: key, value: sortedForPython($0, key: key)) } })
         case .array(let items): return .array(items.map { sortedForPython($0) })
         case .number(let literal):
             if isInteger(literal) { return .number(literal == "-0" ? "0" : literal) }
