@@ -186,45 +186,41 @@ public struct LlamaFamilyDecoder: DecoderModel {
         return DecoderOutputs(hidden: normed, presents: presents)
     }
 
-    /// The inputs of onnxruntime's fused attention when the graph targets onnxruntime and the
-    /// rope is one it applies itself: a fixed table over the whole head (dynamic and longrope
-    /// tables depend on the input's length, partial rotation leaves channels out) and a known
-    /// context length for its tables (of at most 1 GiB each); and a head size that is a multiple of 16, which onnxruntime's
-    /// CPU kernel needs to rotate (real checkpoints have 64, 80, 96, 128 or 256). Windowed layers
+    /// The inputs of onnxruntime's fused attention, where `fusedRope` allows it. Windowed layers
     /// keep the portable attention.
     func groupQueryAttentionInputs(_ inputs: DecoderInputs, _ b: GraphBuilder) throws -> GroupQueryAttentionInputs? {
-        guard fusesAttention(for: inputs.target), case .fixed(let table) = rope.frequencies, let positions = contextLength else { return nil }
+        guard let (table, positions) = fusedRope(for: inputs.target) else { return nil }
         return try b.groupQueryAttentionInputs(attentionMask: inputs.attentionMask, frequencies: table, scaling: rope.attentionScaling,
                                                positions: positions)
     }
 
-    func fusesAttention(for target: ExportTarget) -> Bool {
-        guard target == .onnxruntime, case .fixed = rope.frequencies, rope.width == shape.headSize, shape.headSize % 16 == 0,
-              let positions = contextLength else { return false }
-        // Tables past 1 GiB each (4 M positions of a 128-wide head) are no table to write: such a
-        // context keeps the portable attention, whose cost does not grow with it.
-        let (bytes, overflow) = positions.multipliedReportingOverflow(by: rope.width / 2 * MemoryLayout<Float>.size)
-        return positions > 0 && !overflow && bytes <= 1 << 30
+    /// The rope's inverse frequencies and the positions of its tables when the graph targets
+    /// onnxruntime and the rope is one `GroupQueryAttention` applies itself: a fixed table over the
+    /// whole head (dynamic and longrope tables depend on the input's length, partial rotation
+    /// leaves channels out), a head size that is a multiple of 16, which onnxruntime's CPU kernel
+    /// needs to rotate (real checkpoints have 64, 80, 96, 128 or 256), and a known context length
+    /// whose tables stay under 1 GiB each (4 M positions of a 128-wide head): a longer context
+    /// keeps the portable attention, whose cost does not grow with it.
+    func fusedRope(for target: ExportTarget) -> (frequencies: [Float], positions: Int)? {
+        guard target == .onnxruntime, case .fixed(let table) = rope.frequencies, rope.width == shape.headSize, shape.headSize % 16 == 0,
+              let positions = contextLength, positions > 0 else { return nil }
+        let (bytes, overflow) = positions.multipliedReportingOverflow(by: table.count * MemoryLayout<Float>.size)
+        return !overflow && bytes <= 1 << 30 ? (table, positions) : nil
     }
 
-    public func sharesCacheBuffer(for target: ExportTarget) -> Bool { fusesAttention(for: target) && slidingLayers.isEmpty }
+    public func sharesCacheBuffer(for target: ExportTarget) -> Bool { fusedRope(for: target) != nil && slidingLayers.isEmpty }
 
     func decoderLayer(_ x: Value, _ w: Weights, mask: Value, rotary: (cos: Value, sin: Value), fused: GroupQueryAttentionInputs?,
                       past: KeyValue?, _ b: GraphBuilder) throws -> (Value, KeyValue) {
         let normed = try b.scope("input_layernorm") { try b.rmsNorm(x, w.scope("input_layernorm"), epsilon: epsilon, plusOne: variant.normPlusOne) }
         let attention = w.scope("self_attn")
         let (context, present) = try b.scope("self_attn") {
-            if let fused, !variant.headNorms, let packed = try packedProjection(normed, attention, b) {
-                let (context, present) = try b.groupQueryAttention(q: packed, k: nil, v: nil, shape: shape, past: past, inputs: fused)
+            if let fused {
+                let (q, k, v) = try fusedProjections(normed, attention, b)
+                let (context, present) = try b.groupQueryAttention(q: q, k: k, v: v, shape: shape, past: past, inputs: fused)
                 return (try project(context, attention, named: "o_proj", b), present)
             }
             let (q, k, v) = try projections(normed, attention, b)
-            if let fused {
-                let (context, present) = try b.groupQueryAttention(q: try headNormed(q, attention, "q_norm", heads: shape.heads, b),
-                                                                   k: try headNormed(k, attention, "k_norm", heads: shape.keyValueHeads, b),
-                                                                   v: v, shape: shape, past: past, inputs: fused)
-                return (try project(context, attention, named: "o_proj", b), present)
-            }
             let headNorm: ((Value, String) throws -> Value)? = variant.headNorms ? { x, name in
                 try b.scope(name) { try b.rmsNorm(x, attention.scope(name), epsilon: epsilon, plusOne: variant.normPlusOne) }
             } : nil
@@ -238,6 +234,15 @@ public struct LlamaFamilyDecoder: DecoderModel {
         }
         let mlp = try b.scope("mlp") { try gatedMLP(normed2, w.scope("mlp"), b) }
         return (try b.add(h, mlp, name: "Residual_1"), present)
+    }
+
+    /// What `GroupQueryAttention` reads: the packed `[q | k | v]` product (nil key and value), or,
+    /// with Qwen3's head norms or biases on only some of q, k, v, the three apart.
+    func fusedProjections(_ x: Value, _ attention: Weights, _ b: GraphBuilder) throws -> (Value, Value?, Value?) {
+        if !variant.headNorms, let packed = try packedProjection(x, attention, b) { return (packed, nil, nil) }
+        let (q, k, v) = try projections(x, attention, b)
+        return (try headNormed(q, attention, "q_norm", heads: shape.heads, b),
+                try headNormed(k, attention, "k_norm", heads: shape.keyValueHeads, b), v)
     }
 
     /// Qwen3's per-head RMSNorm on a `[B, S, heads·D]` projection (the identity for the others).

@@ -21,7 +21,7 @@ public enum FuseSkipNorms {
                   graph.nodes[a].op == .add, graph.nodes[a].inputs.count == 2,
                   let x = graph.nodes[a].inputs[0], let skip = graph.nodes[a].inputs[1],
                   graph.type(of: x) == graph.type(of: sum), graph.type(of: skip) == graph.type(of: sum),
-                  let availability = availability(of: scale, at: a, graph), hoistedTo[a] == nil else { continue }
+                  let availability = availability(of: scale, at: a, graph) else { continue }
             if case .afterMoving(let producer) = availability {
                 guard !removed.contains(producer) else { continue }
                 hoistedTo[a] = producer
